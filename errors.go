@@ -1,0 +1,41 @@
+package edgeauth
+
+import "errors"
+
+// Sentinel errors. Every error caused by an untrusted token satisfies
+// errors.Is(err, ErrInvalidToken); the more specific ones below say why.
+var (
+	// ErrInvalidToken is the class of every failure caused by the token itself.
+	ErrInvalidToken = errors.New("edgeauth: invalid token")
+
+	// ErrExpired reports a token whose exp lies in the past (beyond the clock tolerance).
+	ErrExpired error = &classError{"edgeauth: token expired", ErrInvalidToken}
+	// ErrNotYetValid reports a token whose nbf lies in the future (beyond the clock tolerance).
+	ErrNotYetValid error = &classError{"edgeauth: token not yet valid", ErrInvalidToken}
+	// ErrNoMatchingSecret reports a token that none of the configured secrets decrypts.
+	ErrNoMatchingSecret error = &classError{"edgeauth: no matching secret", ErrInvalidToken}
+	// ErrDecrypt reports a token that fails decryption or its integrity check
+	// with every candidate key: tampered, or sealed with an unknown secret.
+	ErrDecrypt error = &classError{"edgeauth: token decryption failed", ErrInvalidToken}
+	// ErrMalformed reports a token that is not a well-formed compact JWE of an allowed kind.
+	ErrMalformed error = &classError{"edgeauth: malformed token", ErrInvalidToken}
+	// ErrTooLarge reports a token or cookie set over the size limits, rejected before parsing.
+	ErrTooLarge error = &classError{"edgeauth: token too large", ErrInvalidToken}
+	// ErrInvalidClaims reports a payload that decrypts but is not an acceptable claim set.
+	ErrInvalidClaims error = &classError{"edgeauth: invalid claims", ErrInvalidToken}
+
+	// ErrNoSecret is returned by constructors when no usable secret is configured.
+	ErrNoSecret = errors.New("edgeauth: no secret configured")
+	// ErrConfig is the class of every other configuration error reported by constructors.
+	ErrConfig = errors.New("edgeauth: invalid configuration")
+)
+
+// classError is a sentinel that also belongs to a broader class, so that
+// errors.Is(ErrExpired, ErrInvalidToken) holds without string matching.
+type classError struct {
+	msg   string
+	class error
+}
+
+func (e *classError) Error() string { return e.msg }
+func (e *classError) Unwrap() error { return e.class }

@@ -1,0 +1,390 @@
+package edgeauth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/edgeauth/edgeauth/internal/keys"
+)
+
+// Format selects the token format of the issuing library.
+type Format int
+
+const (
+	// FormatAuthJS is Auth.js (next-auth v5, @auth/core): A256CBC-HS512 with a
+	// "kid" header on encode; A256CBC-HS512 or A256GCM on decode.
+	FormatAuthJS Format = iota
+	// FormatNextAuthV4 is next-auth 4.x: A256GCM, no "kid".
+	FormatNextAuthV4
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatAuthJS:
+		return "authjs"
+	case FormatNextAuthV4:
+		return "next-auth-v4"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// Defaults, as in Auth.js.
+const (
+	DefaultMaxAge         = 30 * 24 * time.Hour
+	DefaultClockTolerance = 15 * time.Second
+	// DefaultCookieName is Auth.js's session cookie name, also the HKDF salt.
+	DefaultCookieName = "authjs.session-token"
+	// DefaultCookieNameV4 is next-auth v4's session cookie name.
+	DefaultCookieNameV4 = "next-auth.session-token"
+)
+
+// MaxTokenSize bounds the length of a token accepted by [Codec.Decode]. It is
+// checked before any parsing.
+const MaxTokenSize = 64 << 10
+
+// CodecConfig configures a [Codec]. The zero value of every field but Secrets
+// means Auth.js's default.
+type CodecConfig struct {
+	// Secrets are the AUTH_SECRET values, newest first: the first encodes,
+	// all of them decode (key rotation). See [SecretsFromEnv].
+	Secrets []string
+	// Salt is the HKDF salt, which Auth.js sets to the session cookie name.
+	// Empty means "authjs.session-token" for FormatAuthJS and "" (next-auth v4's
+	// default) for FormatNextAuthV4.
+	Salt   string
+	Format Format
+	// MaxAge is the lifetime given to encoded tokens; zero means 30 days.
+	MaxAge time.Duration
+	// ClockTolerance is the leeway for exp and nbf; zero means 15 s, a
+	// negative value means none.
+	ClockTolerance time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Codec encodes and decodes session tokens. It is immutable and safe for
+// concurrent use; keys and their thumbprints are derived once, in [NewCodec].
+type Codec struct {
+	format    Format
+	salt      string
+	maxAge    time.Duration
+	tolerance time.Duration
+	now       func() time.Time
+	keys      []derivedKeys
+}
+
+type derivedKeys struct {
+	cbc, gcm       []byte // 64-byte A256CBC-HS512 key (v5 only), 32-byte A256GCM key
+	cbcKid, gcmKid string
+}
+
+// NewCodec checks cfg and derives the keys of every secret.
+func NewCodec(cfg CodecConfig) (*Codec, error) {
+	c := &Codec{
+		format:    cfg.Format,
+		salt:      cfg.Salt,
+		maxAge:    cfg.MaxAge,
+		tolerance: cfg.ClockTolerance,
+		now:       cfg.Now,
+	}
+	switch cfg.Format {
+	case FormatAuthJS:
+		if c.salt == "" {
+			c.salt = DefaultCookieName
+		}
+	case FormatNextAuthV4:
+	default:
+		return nil, fmt.Errorf("%w: unknown format %d", ErrConfig, int(cfg.Format))
+	}
+	if c.maxAge == 0 {
+		c.maxAge = DefaultMaxAge
+	}
+	if c.maxAge < time.Second {
+		return nil, fmt.Errorf("%w: MaxAge must be at least one second", ErrConfig)
+	}
+	if c.tolerance == 0 {
+		c.tolerance = DefaultClockTolerance
+	} else if c.tolerance < 0 {
+		c.tolerance = 0
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if len(cfg.Secrets) == 0 {
+		return nil, ErrNoSecret
+	}
+	for i, secret := range cfg.Secrets {
+		if secret == "" {
+			return nil, fmt.Errorf("%w: secret %d is empty", ErrNoSecret, i)
+		}
+		var k derivedKeys
+		var err error
+		if c.format == FormatNextAuthV4 {
+			k.gcm, err = keys.NextAuthV4(secret, c.salt)
+		} else {
+			if k.cbc, err = keys.AuthJS(secret, c.salt, 64); err == nil {
+				k.gcm, err = keys.AuthJS(secret, c.salt, 32)
+			}
+			k.cbcKid, k.gcmKid = keys.Thumbprint(k.cbc), keys.Thumbprint(k.gcm)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: deriving key %d", ErrConfig, i)
+		}
+		c.keys = append(c.keys, k)
+	}
+	return c, nil
+}
+
+// SecretsFromEnv returns the secrets in the environment in Auth.js's order:
+// AUTH_SECRET_3, AUTH_SECRET_2, AUTH_SECRET_1, AUTH_SECRET, skipping unset or
+// empty ones.
+func SecretsFromEnv() []string {
+	var secrets []string
+	for _, name := range []string{"AUTH_SECRET_3", "AUTH_SECRET_2", "AUTH_SECRET_1", "AUTH_SECRET"} {
+		if s := os.Getenv(name); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	return secrets
+}
+
+// Salt returns the HKDF salt in use (the session cookie name for Auth.js).
+func (c *Codec) Salt() string { return c.salt }
+
+// Encode seals t with the newest secret. Like Auth.js it sets t.IssuedAt to
+// now, t.Expires to now + MaxAge and t.ID to a new random UUID, then returns
+// the compact JWE.
+func (c *Codec) Encode(t *Token) (string, error) {
+	now := time.Unix(c.now().Unix(), 0).UTC()
+	jti, err := newUUID()
+	if err != nil {
+		return "", fmt.Errorf("edgeauth: generating jti: %w", err)
+	}
+	t.IssuedAt = now
+	t.Expires = now.Add(c.maxAge.Truncate(time.Second))
+	t.ID = jti
+	delete(t.Claims, "iat")
+	delete(t.Claims, "exp")
+	delete(t.Claims, "jti")
+	payload, err := t.MarshalJSON()
+	if err != nil {
+		return "", err
+	}
+	k := c.keys[0]
+	rcpt := jose.Recipient{Algorithm: jose.DIRECT, Key: k.cbc, KeyID: k.cbcKid}
+	enc := jose.A256CBC_HS512
+	if c.format == FormatNextAuthV4 {
+		rcpt = jose.Recipient{Algorithm: jose.DIRECT, Key: k.gcm}
+		enc = jose.A256GCM
+	}
+	encrypter, err := jose.NewEncrypter(enc, rcpt, nil)
+	if err != nil {
+		return "", fmt.Errorf("edgeauth: encrypter: %w", err)
+	}
+	obj, err := encrypter.Encrypt(payload)
+	if err != nil {
+		return "", fmt.Errorf("edgeauth: encrypt: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// header is the part of the protected header that is checked before go-jose
+// sees the token. Zip and Crit are raw so that their mere presence is seen.
+type header struct {
+	Alg  string          `json:"alg"`
+	Enc  string          `json:"enc"`
+	Kid  *string         `json:"kid"`
+	Zip  json.RawMessage `json:"zip"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+var (
+	keyAlgorithms = []jose.KeyAlgorithm{jose.DIRECT}
+	encAuthJS     = []jose.ContentEncryption{jose.A256CBC_HS512, jose.A256GCM}
+	encV4         = []jose.ContentEncryption{jose.A256GCM}
+)
+
+// Decode verifies and decrypts a token and checks its exp and nbf. Every
+// error caused by the token satisfies errors.Is(err, ErrInvalidToken).
+func (c *Codec) Decode(token string) (*Token, error) {
+	plaintext, err := c.open(token)
+	if err != nil {
+		return nil, err
+	}
+	t := new(Token)
+	if err := t.UnmarshalJSON(plaintext); err != nil {
+		return nil, err
+	}
+	if err := c.checkTimes(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (c *Codec) open(token string) ([]byte, error) {
+	if len(token) > MaxTokenSize {
+		return nil, ErrTooLarge
+	}
+	if err := checkCompactShape(token); err != nil {
+		return nil, err
+	}
+	h, err := parseHeader(token[:strings.IndexByte(token, '.')])
+	if err != nil {
+		return nil, err
+	}
+	if h.Alg != string(jose.DIRECT) {
+		return nil, fmt.Errorf("%w: alg not allowed", ErrMalformed)
+	}
+	allowed := encAuthJS
+	if c.format == FormatNextAuthV4 {
+		allowed = encV4
+	}
+	enc := jose.ContentEncryption(h.Enc)
+	if !containsEnc(allowed, enc) {
+		return nil, fmt.Errorf("%w: enc not allowed", ErrMalformed)
+	}
+	if h.Zip != nil || h.Crit != nil {
+		return nil, fmt.Errorf("%w: zip and crit are not allowed", ErrMalformed)
+	}
+	candidates, err := c.candidates(enc, h.Kid)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := jose.ParseEncryptedCompact(token, keyAlgorithms, allowed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	for _, key := range candidates {
+		if plaintext, err := obj.Decrypt(key); err == nil {
+			return plaintext, nil
+		}
+	}
+	return nil, ErrDecrypt
+}
+
+// candidates returns the keys to try: the one whose thumbprint is kid, or,
+// for a token without kid, every secret's key in order (Auth.js tries only
+// the first).
+func (c *Codec) candidates(enc jose.ContentEncryption, kid *string) ([][]byte, error) {
+	cbc := enc == jose.A256CBC_HS512
+	if kid != nil && c.format == FormatAuthJS {
+		var match []byte
+		for _, k := range c.keys {
+			key, thumb := k.gcm, k.gcmKid
+			if cbc {
+				key, thumb = k.cbc, k.cbcKid
+			}
+			if subtle.ConstantTimeCompare([]byte(thumb), []byte(*kid)) == 1 && match == nil {
+				match = key
+			}
+		}
+		if match == nil {
+			return nil, ErrNoMatchingSecret
+		}
+		return [][]byte{match}, nil
+	}
+	out := make([][]byte, 0, len(c.keys))
+	for _, k := range c.keys {
+		if cbc {
+			out = append(out, k.cbc)
+		} else {
+			out = append(out, k.gcm)
+		}
+	}
+	return out, nil
+}
+
+func containsEnc(list []jose.ContentEncryption, enc jose.ContentEncryption) bool {
+	for _, e := range list {
+		if e == enc {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCompactShape requires five base64url segments with an empty
+// encrypted-key segment (alg "dir"), before anything is decoded.
+func checkCompactShape(token string) error {
+	if token == "" {
+		return fmt.Errorf("%w: empty", ErrMalformed)
+	}
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch ch := token[i]; {
+		case ch == '.':
+			dots++
+			if dots == 2 && i > 0 && token[i-1] != '.' {
+				return fmt.Errorf("%w: encrypted key must be empty for dir", ErrMalformed)
+			}
+		case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9', ch == '-', ch == '_':
+		default:
+			return fmt.Errorf("%w: not compact JWE", ErrMalformed)
+		}
+	}
+	if dots != 4 {
+		return fmt.Errorf("%w: compact JWE needs five segments", ErrMalformed)
+	}
+	return nil
+}
+
+func parseHeader(segment string) (*header, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
+	}
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
+	}
+	return &h, nil
+}
+
+func (c *Codec) checkTimes(t *Token) error {
+	if t.Expires.IsZero() {
+		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
+	}
+	// As jose: now is whole seconds; expired when exp <= now - tolerance,
+	// not yet valid when nbf > now + tolerance.
+	now := time.Unix(c.now().Unix(), 0)
+	if !t.Expires.After(now.Add(-c.tolerance)) {
+		return ErrExpired
+	}
+	if raw, ok := t.Claims["nbf"]; ok {
+		nbf, err := parseNumericDate(raw)
+		if err != nil {
+			return fmt.Errorf("%w: claim \"nbf\"", ErrInvalidClaims)
+		}
+		if nbf.After(now.Add(c.tolerance)) {
+			return ErrNotYetValid
+		}
+	}
+	return nil
+}
+
+// newUUID returns a random RFC 9562 version 4 UUID, as crypto.randomUUID.
+func newUUID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[x>>4], hex[x&0x0f])
+	}
+	return string(out), nil
+}

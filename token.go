@@ -1,0 +1,274 @@
+package edgeauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// maxNumericDate bounds iat/exp/nbf (9999-12-31T23:59:59Z) so that no
+// float-to-int conversion can overflow and absurd dates are rejected.
+const maxNumericDate = 253402300799
+
+// Token is a decoded session token. The standard claims are typed; every
+// other claim is kept verbatim in Claims, so decoding a token and encoding it
+// again preserves what the issuing application wrote.
+//
+// A standard claim whose JSON value is not of the expected type (for example
+// "name": null, which Auth.js writes for a user without a name) is kept in
+// Claims under its own name and written back unchanged.
+type Token struct {
+	Subject  string    // "sub"
+	Name     string    // "name"
+	Email    string    // "email"
+	Picture  string    // "picture"
+	IssuedAt time.Time // "iat"; zero when absent
+	Expires  time.Time // "exp"; zero when absent
+	ID       string    // "jti"
+
+	// Claims holds every other claim as raw JSON, keyed by claim name.
+	Claims map[string]json.RawMessage
+}
+
+// stringClaims are the standard claims that Token types as strings.
+var stringClaims = [...]string{"sub", "name", "email", "picture", "jti"}
+
+func (t *Token) stringField(name string) *string {
+	switch name {
+	case "sub":
+		return &t.Subject
+	case "name":
+		return &t.Name
+	case "email":
+		return &t.Email
+	case "picture":
+		return &t.Picture
+	case "jti":
+		return &t.ID
+	}
+	return nil
+}
+
+func (t *Token) timeField(name string) *time.Time {
+	switch name {
+	case "iat":
+		return &t.IssuedAt
+	case "exp":
+		return &t.Expires
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a JSON object of claims. Numeric dates (iat, exp,
+// nbf) must be finite numbers between 0 and year 9999.
+func (t *Token) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalidClaims)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("%w: payload is not valid JSON", ErrInvalidClaims)
+	}
+	*t = Token{}
+	for name, value := range raw {
+		if f := t.stringField(name); f != nil && len(value) > 0 && value[0] == '"' {
+			if err := json.Unmarshal(value, f); err != nil {
+				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, name)
+			}
+			delete(raw, name)
+			continue
+		}
+		if f := t.timeField(name); f != nil {
+			tm, err := parseNumericDate(value)
+			if err != nil {
+				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, name, err)
+			}
+			*f = tm
+			delete(raw, name)
+			continue
+		}
+		if name == "nbf" {
+			if _, err := parseNumericDate(value); err != nil {
+				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, name, err)
+			}
+		}
+	}
+	if len(raw) > 0 {
+		t.Claims = raw
+	}
+	return nil
+}
+
+// parseNumericDate checks the value as a float before converting, so that
+// huge, negative or fractional-overflow values never reach an int cast.
+func parseNumericDate(raw json.RawMessage) (time.Time, error) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return time.Time{}, fmt.Errorf("not a number")
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, fmt.Errorf("not a number")
+	}
+	if f < 0 || f > maxNumericDate {
+		return time.Time{}, fmt.Errorf("out of range")
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+}
+
+// MarshalJSON encodes every claim: the typed ones, then Claims in name order.
+func (t *Token) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	field := func(name string, value []byte) {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.Write(quote(name))
+		b.WriteByte(':')
+		b.Write(value)
+	}
+	for _, name := range stringClaims[:4] {
+		if v := *t.stringField(name); v != "" {
+			field(name, quote(v))
+		} else if raw, ok := t.Claims[name]; ok {
+			field(name, raw)
+		}
+	}
+	names := make([]string, 0, len(t.Claims))
+	for name := range t.Claims {
+		switch name {
+		case "sub", "name", "email", "picture", "jti":
+			continue // written with the typed claims
+		case "iat", "exp":
+			if !t.timeField(name).IsZero() {
+				continue
+			}
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		raw := t.Claims[name]
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("edgeauth: claim %q is not valid JSON", name)
+		}
+		field(name, raw)
+	}
+	if !t.IssuedAt.IsZero() {
+		field("iat", numericDate(t.IssuedAt))
+	}
+	if !t.Expires.IsZero() {
+		field("exp", numericDate(t.Expires))
+	}
+	if t.ID != "" {
+		field("jti", quote(t.ID))
+	} else if raw, ok := t.Claims["jti"]; ok {
+		field("jti", raw)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func numericDate(tm time.Time) []byte {
+	if tm.Nanosecond() == 0 {
+		return strconv.AppendInt(nil, tm.Unix(), 10)
+	}
+	return strconv.AppendFloat(nil, float64(tm.UnixNano())/1e9, 'f', -1, 64)
+}
+
+// quote encodes s as a JSON string without HTML escaping, as JSON.stringify does.
+func quote(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// Claim decodes the named claim into v. Standard claims are served from the
+// typed fields. It reports false when the claim is absent.
+func (t *Token) Claim(name string, v any) (bool, error) {
+	var raw []byte
+	if f := t.stringField(name); f != nil && *f != "" {
+		raw = quote(*f)
+	} else if f := t.timeField(name); f != nil && !f.IsZero() {
+		raw = numericDate(*f)
+	} else if r, ok := t.Claims[name]; ok {
+		raw = r
+	} else {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("edgeauth: claim %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// StringClaim returns the named claim when it is a JSON string, and "" otherwise.
+func (t *Token) StringClaim(name string) string {
+	var s string
+	if ok, err := t.Claim(name, &s); !ok || err != nil {
+		return ""
+	}
+	return s
+}
+
+// SetClaim sets the named claim to the JSON encoding of v. Standard claims go
+// to their typed fields when v has the expected type.
+func (t *Token) SetClaim(name string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("edgeauth: claim %q: %w", name, err)
+	}
+	t.DeleteClaim(name)
+	if f := t.stringField(name); f != nil {
+		if s, ok := v.(string); ok {
+			*f = s
+			return nil
+		}
+	}
+	if f := t.timeField(name); f != nil {
+		tm, err := parseNumericDate(raw)
+		if err != nil {
+			return fmt.Errorf("edgeauth: claim %q: %w", name, err)
+		}
+		*f = tm
+		return nil
+	}
+	if t.Claims == nil {
+		t.Claims = make(map[string]json.RawMessage)
+	}
+	t.Claims[name] = raw
+	return nil
+}
+
+// DeleteClaim removes the named claim, typed or not.
+func (t *Token) DeleteClaim(name string) {
+	if f := t.stringField(name); f != nil {
+		*f = ""
+	}
+	if f := t.timeField(name); f != nil {
+		*f = time.Time{}
+	}
+	delete(t.Claims, name)
+}
+
+// Clone returns a deep copy of t.
+func (t *Token) Clone() *Token {
+	c := *t
+	if t.Claims != nil {
+		c.Claims = make(map[string]json.RawMessage, len(t.Claims))
+		for k, v := range t.Claims {
+			c.Claims[k] = slices.Clone(v)
+		}
+	}
+	return &c
+}
