@@ -12,7 +12,9 @@ var (
 	ErrExpired error = &classError{"edgeauth: token expired", ErrInvalidToken}
 	// ErrNotYetValid reports a token whose nbf lies in the future (beyond the clock tolerance).
 	ErrNotYetValid error = &classError{"edgeauth: token not yet valid", ErrInvalidToken}
-	// ErrNoMatchingSecret reports a token that none of the configured secrets decrypts.
+	// ErrNoMatchingSecret reports a token whose "kid" header names none of the
+	// configured secrets (wrong secret or wrong salt). A token without kid
+	// that no secret opens is ErrDecrypt.
 	ErrNoMatchingSecret error = &classError{"edgeauth: no matching secret", ErrInvalidToken}
 	// ErrDecrypt reports a token that fails decryption or its integrity check
 	// with every candidate key: tampered, or sealed with an unknown secret.
@@ -23,6 +25,16 @@ var (
 	ErrTooLarge error = &classError{"edgeauth: token too large", ErrInvalidToken}
 	// ErrInvalidClaims reports a payload that decrypts but is not an acceptable claim set.
 	ErrInvalidClaims error = &classError{"edgeauth: invalid claims", ErrInvalidToken}
+
+	// ErrNoSession reports a request without a valid session. Every error of
+	// [Manager.Load] satisfies errors.Is(err, ErrNoSession); the cause (for
+	// example ErrExpired) is wrapped too.
+	ErrNoSession = errors.New("edgeauth: no session")
+	// ErrCallback reports a jwt or session callback that failed or panicked;
+	// the request ends as "no session".
+	ErrCallback = errors.New("edgeauth: callback failed")
+	// ErrSessionEnded reports a jwt callback that returned nil, ending the session.
+	ErrSessionEnded = errors.New("edgeauth: session ended by callback")
 
 	// ErrNoSecret is returned by constructors when no usable secret is configured.
 	ErrNoSecret = errors.New("edgeauth: no secret configured")

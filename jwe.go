@@ -162,11 +162,17 @@ func (c *Codec) Salt() string { return c.salt }
 // Encode seals t with the newest secret. Like Auth.js it sets t.IssuedAt to
 // now, t.Expires to now + MaxAge and t.ID to a new random UUID, then returns
 // the compact JWE.
-func (c *Codec) Encode(t *Token) (string, error) {
+func (c *Codec) Encode(t *Token) (string, error) { return c.encode(t, "") }
+
+// encode is Encode; a non-empty keepID is kept as the jti.
+func (c *Codec) encode(t *Token, keepID string) (string, error) {
 	now := time.Unix(c.now().Unix(), 0).UTC()
-	jti, err := newUUID()
-	if err != nil {
-		return "", fmt.Errorf("edgeauth: generating jti: %w", err)
+	jti := keepID
+	if jti == "" {
+		var err error
+		if jti, err = newUUID(); err != nil {
+			return "", fmt.Errorf("edgeauth: generating jti: %w", err)
+		}
 	}
 	t.IssuedAt = now
 	t.Expires = now.Add(c.maxAge.Truncate(time.Second))
@@ -174,6 +180,11 @@ func (c *Codec) Encode(t *Token) (string, error) {
 	delete(t.Claims, "iat")
 	delete(t.Claims, "exp")
 	delete(t.Claims, "jti")
+	return c.seal(t)
+}
+
+// seal encrypts t as it is, with the newest secret.
+func (c *Codec) seal(t *Token) (string, error) {
 	payload, err := t.MarshalJSON()
 	if err != nil {
 		return "", err

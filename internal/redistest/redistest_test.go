@@ -1,0 +1,72 @@
+package redistest
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStopRestart(t *testing.T) {
+	s := StartServer(t)
+	addr := s.Addr()
+	require.NoError(t, ping(addr))
+
+	s.Stop(t)
+	assert.Error(t, ping(addr), "stopped server must not answer")
+	s.Stop(t) // idempotent
+
+	s.Restart(t)
+	assert.Equal(t, addr, s.Addr(), "restart keeps the port")
+	require.NoError(t, ping(addr))
+}
+
+func TestStartTwoServers(t *testing.T) {
+	a, b := Start(t), Start(t)
+	assert.NotEqual(t, a, b)
+	require.NoError(t, ping(a))
+	require.NoError(t, ping(b))
+}
+
+// recTB records how StartServer gives up; Skipf/Fatalf end its goroutine like the real ones.
+type recTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recTB) Helper() {}
+func (r *recTB) Skipf(format string, args ...any) {
+	r.skipped = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recTB) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func runStart(t *testing.T) *recTB {
+	r := &recTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		StartServer(r)
+	}()
+	<-done
+	return r
+}
+
+func TestMissingBinary(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+
+	t.Setenv("CI", "")
+	r := runStart(t)
+	assert.Contains(t, r.skipped, "redis-server not found")
+	assert.Empty(t, r.failed)
+
+	t.Setenv("CI", "true")
+	r = runStart(t)
+	assert.Contains(t, r.failed, "redis-server not found")
+	assert.Empty(t, r.skipped)
+}

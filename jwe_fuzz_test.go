@@ -1,0 +1,84 @@
+package edgeauth
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary tokens to Decode: it must never panic, and every
+// failure must be an ErrInvalidToken. Seeds are the golden and peer vectors.
+func FuzzDecode(f *testing.F) {
+	for _, dir := range []string{"testdata/vectors", "testdata/peers"} {
+		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, field := range strings.FieldsFunc(string(data), func(r rune) bool {
+				return r == '"' || r == '\n' || r == ' ' || r == ':'
+			}) {
+				if strings.HasPrefix(field, "eyJ") {
+					f.Add(field)
+				}
+			}
+			return nil
+		})
+	}
+	f.Add("")
+	f.Add("....")
+	f.Add("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0....")
+	codecs := []*Codec{
+		newTestCodec(f, CodecConfig{Secrets: []string{"y0uR_SuP3r_s3cr37_$3cr3t", "test-secret"}}),
+		newTestCodec(f, CodecConfig{Secrets: []string{"6dDnFiDpUlKlbJciCusuFKNYmcf4WpIigldzX/Wb/FA=", "super-secret-key"}, Format: FormatNextAuthV4}),
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		for _, c := range codecs {
+			tok, err := c.Decode(token)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("error outside ErrInvalidToken: %v", err)
+				}
+				if tok != nil {
+					t.Fatal("token returned with an error")
+				}
+				continue
+			}
+			if tok.Expires.IsZero() {
+				t.Fatal("accepted a token without exp")
+			}
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	c := newTestCodec(b, CodecConfig{})
+	raw, err := c.Encode(&Token{Subject: "user-123", Name: "Ada Lovelace", Email: "ada@example.com",
+		Claims: map[string]json.RawMessage{"role": json.RawMessage(`"admin"`)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Decode(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	c := newTestCodec(b, CodecConfig{})
+	b.ReportAllocs()
+	for b.Loop() {
+		tok := &Token{Subject: "user-123", Name: "Ada Lovelace", Email: "ada@example.com"}
+		if _, err := c.Encode(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package edgeauth
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Store holds revocations. Implementations must be safe for concurrent use.
+type Store interface {
+	// RevokeToken denylists the token with this ID until exp; the entry then disappears by itself.
+	RevokeToken(ctx context.Context, jti string, exp time.Time) error
+	// RevokeUser rejects every token of userID issued before `before`. The entry is kept until keepUntil
+	// (the latest expiry any such token can have). A later call with an earlier `before` never lowers the cutoff.
+	RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error
+	// Check reports, in one round trip, whether jti is denylisted and the user's cutoff (zero time when none).
+	Check(ctx context.Context, jti, userID string) (revoked bool, cutoff time.Time, err error)
+}
+
+var (
+	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
+	// forgetting a live one. Callers must treat it as a failed revocation.
+	ErrStoreFull = errors.New("edgeauth: revocation store full")
+	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
+	ErrInvalidRevocation = errors.New("edgeauth: invalid revocation")
+)
+
+// cutoffSecond returns the whole-second cutoff a store records for a ban issued at before:
+// before rounded UP to the next whole second when it has a fractional part.
+//
+// Tokens carry iat in whole seconds, so a ban at 12:00:00.7 must reject a token with
+// iat 12:00:00 (it may have been issued at 12:00:00.9, before or after the ban; we cannot
+// tell, so we reject). The price is that a sign-in within the same second as the ban is
+// rejected too; signing in again in a later second works.
+func cutoffSecond(before time.Time) int64 {
+	s := before.Unix()
+	if before.Nanosecond() != 0 {
+		s++
+	}
+	return s
+}
+
+// revokedByCutoff is the rule the manager applies to the cutoff returned by Store.Check:
+// a zero cutoff revokes nothing; otherwise a token without iat is revoked, and a token is
+// revoked when its iat (whole seconds) is before the cutoff rounded up to whole seconds.
+// Rounding here too keeps the rule correct for stores that return unrounded cutoffs.
+func revokedByCutoff(iat, cutoff time.Time) bool {
+	if cutoff.IsZero() {
+		return false
+	}
+	if iat.IsZero() {
+		return true
+	}
+	return iat.Unix() < cutoffSecond(cutoff)
+}
+
+// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
+const DefaultMemoryStoreMaxEntries = 100_000
+
+// memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
+const memorySweepEvery = time.Minute
+
+// MemoryStoreConfig configures NewMemoryStore.
+type MemoryStoreConfig struct {
+	// MaxEntries caps token plus user entries; <= 0 means DefaultMemoryStoreMaxEntries.
+	MaxEntries int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// MemoryStore is an in-process Store for a single instance (revocations are not shared
+// between processes and are lost on restart). It is safe for concurrent use.
+//
+// Entries expire by themselves: reads ignore expired entries and inserts periodically sweep
+// them out; no background goroutine is used, so there is nothing to close.
+//
+// Memory is bounded by MaxEntries. When a new entry would exceed the cap, expired entries are
+// dropped first; if the store is still full the write fails with ErrStoreFull. A live
+// revocation is never silently evicted, because forgetting it would re-admit a revoked token.
+// Updating an existing entry (same jti or user) never fails for lack of space.
+type MemoryStore struct {
+	now        func() time.Time
+	maxEntries int
+
+	mu        sync.RWMutex
+	tokens    map[string]time.Time // jti -> exp
+	users     map[string]userEntry
+	minExpiry time.Time // no entry expires before this; may be stale-early, never late
+	lastSweep time.Time
+}
+
+type userEntry struct {
+	cutoff    int64 // Unix seconds, already rounded up
+	keepUntil time.Time
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = DefaultMemoryStoreMaxEntries
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &MemoryStore{
+		now:        cfg.Now,
+		maxEntries: cfg.MaxEntries,
+		tokens:     make(map[string]time.Time),
+		users:      make(map[string]userEntry),
+	}
+}
+
+// Len reports the number of stored entries, including expired ones not yet swept.
+func (s *MemoryStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.tokens) + len(s.users)
+}
+
+// RevokeToken implements Store. An exp already in the past is a no-op: the token is expired anyway.
+func (s *MemoryStore) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if jti == "" || exp.IsZero() {
+		return ErrInvalidRevocation
+	}
+	now := s.now()
+	if !now.Before(exp) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.tokens[jti]; ok {
+		if exp.After(cur) {
+			s.tokens[jti] = exp
+		}
+		return nil
+	}
+	if err := s.makeRoomLocked(now); err != nil {
+		return err
+	}
+	s.tokens[jti] = exp
+	s.noteExpiryLocked(exp)
+	return nil
+}
+
+// RevokeUser implements Store. before is recorded rounded up to the next whole second
+// (see revokedByCutoff). A keepUntil already in the past is a no-op.
+func (s *MemoryStore) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if userID == "" || before.IsZero() || keepUntil.IsZero() {
+		return ErrInvalidRevocation
+	}
+	now := s.now()
+	if !now.Before(keepUntil) {
+		return nil
+	}
+	cutoff := cutoffSecond(before)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.users[userID]; ok && now.Before(cur.keepUntil) {
+		if cutoff > cur.cutoff {
+			cur.cutoff = cutoff
+		}
+		if keepUntil.After(cur.keepUntil) {
+			cur.keepUntil = keepUntil
+		}
+		s.users[userID] = cur
+		return nil
+	} else if !ok {
+		if err := s.makeRoomLocked(now); err != nil {
+			return err
+		}
+	}
+	// New entry, or replacing an expired one (whose cutoff no longer matters).
+	s.users[userID] = userEntry{cutoff: cutoff, keepUntil: keepUntil}
+	s.noteExpiryLocked(keepUntil)
+	return nil
+}
+
+// Check implements Store. Empty jti or userID means "not revoked" for that part.
+func (s *MemoryStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return false, time.Time{}, err
+	}
+	now := s.now()
+	var revoked bool
+	var cutoff time.Time
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if jti != "" {
+		if exp, ok := s.tokens[jti]; ok && now.Before(exp) {
+			revoked = true
+		}
+	}
+	if userID != "" {
+		if e, ok := s.users[userID]; ok && now.Before(e.keepUntil) {
+			cutoff = time.Unix(e.cutoff, 0)
+		}
+	}
+	return revoked, cutoff, nil
+}
+
+// makeRoomLocked ensures one new entry fits, sweeping expired entries when the cap is
+// reached or a periodic sweep is due. It fails rather than evict a live entry.
+func (s *MemoryStore) makeRoomLocked(now time.Time) error {
+	full := len(s.tokens)+len(s.users) >= s.maxEntries
+	due := now.Sub(s.lastSweep) >= memorySweepEvery
+	// minExpiry makes the full-and-nothing-expired case O(1).
+	if (full || due) && !now.Before(s.minExpiry) {
+		s.sweepLocked(now)
+		full = len(s.tokens)+len(s.users) >= s.maxEntries
+	}
+	if full {
+		return ErrStoreFull
+	}
+	return nil
+}
+
+func (s *MemoryStore) sweepLocked(now time.Time) {
+	var minExp time.Time
+	for jti, exp := range s.tokens {
+		if !now.Before(exp) {
+			delete(s.tokens, jti)
+		} else if minExp.IsZero() || exp.Before(minExp) {
+			minExp = exp
+		}
+	}
+	for id, e := range s.users {
+		if !now.Before(e.keepUntil) {
+			delete(s.users, id)
+		} else if minExp.IsZero() || e.keepUntil.Before(minExp) {
+			minExp = e.keepUntil
+		}
+	}
+	s.minExpiry = minExp
+	s.lastSweep = now
+}
+
+func (s *MemoryStore) noteExpiryLocked(exp time.Time) {
+	if len(s.tokens)+len(s.users) == 1 || exp.Before(s.minExpiry) {
+		s.minExpiry = exp
+	}
+}

@@ -1,0 +1,469 @@
+package edgeauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultUpdateAge is how old a token gets before [Manager.Refresh] re-issues
+// it, as Auth.js's session.updateAge.
+const DefaultUpdateAge = 24 * time.Hour
+
+// Config is the whole setup of a [Manager]. The zero value of every field
+// means Auth.js's default; only a secret is required.
+type Config struct {
+	// Secrets are the AUTH_SECRET values, newest first (see [CodecConfig]).
+	// Nil means [SecretsFromEnv].
+	Secrets []string
+	// Format is the issuing library's token format.
+	Format Format
+	// Cookie describes the session cookie; its name is also the HKDF salt.
+	Cookie CookieConfig
+	// MaxAge is the session lifetime; zero means 30 days.
+	MaxAge time.Duration
+	// UpdateAge is how old a token gets before it is re-issued with a new
+	// expiry; zero means 24 hours, a negative value means on every request.
+	UpdateAge time.Duration
+	// ClockTolerance is the leeway for exp and nbf; zero means 15 s, negative none.
+	ClockTolerance time.Duration
+	// UserIDClaim names the claim that holds the user id; "" means "sub".
+	UserIDClaim string
+	// RoleClaim names the claim that holds the role; "" means "role".
+	RoleClaim string
+	Callbacks Callbacks
+	Events    Events
+	// Rules protect routes for [Manager.Handler], in Next.js matcher syntax;
+	// the first matching rule wins. Paths no rule matches pass through.
+	Rules []Rule
+	// LoginURL is where browsers without a session are redirected, with a
+	// callbackUrl; "" means "/login". It is never protected.
+	LoginURL string
+	// UnauthorizedURL is where browsers with the wrong role are redirected;
+	// "" means a 403 response.
+	UnauthorizedURL string
+	// APIPrefixes are path prefixes answered with 401/403 JSON instead of redirects.
+	APIPrefixes []string
+	// Origin is the site's own origin (scheme://host[:port]); absolute
+	// callbackUrl values are accepted only for it. "" accepts relative paths only.
+	Origin string
+	// UserIDHeader and RoleHeader name the identity headers set on requests
+	// passed downstream; "" means "x-user-id" and "x-user-role".
+	UserIDHeader string
+	RoleHeader   string
+	// ClaimHeaders maps more request header names to token claims to forward.
+	ClaimHeaders map[string]string
+	// AllowBearer accepts "Authorization: Bearer <token>" when no session
+	// cookie is present, as Auth.js's getToken does. The cookie wins.
+	AllowBearer bool
+	// ErrorHandler is told about every rejected request; nil means the
+	// default, which never writes error text to the client.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives diagnostics (why a token was rejected); nil means silent.
+	// Tokens and secrets are never logged.
+	Logger *slog.Logger
+}
+
+// Manager issues, reads, refreshes and clears Auth.js session cookies. It is
+// built by [New], immutable, and safe for concurrent use.
+type Manager struct {
+	codec       *Codec
+	jar         *cookieJar
+	maxAge      time.Duration
+	updateAge   time.Duration
+	userIDClaim string
+	roleClaim   string
+	callbacks   Callbacks
+	events      Events
+	now         func() time.Time
+	logger      *slog.Logger
+	allowBearer bool
+	mw          middleware
+}
+
+// Session is a verified session as handlers see it.
+type Session struct {
+	// User is the session JSON's "user" object; by default name, email and
+	// image from the token.
+	User map[string]any
+	// Expires is the session expiry, written as an ISO 8601 date in JSON.
+	Expires time.Time
+	// Extra holds any other top-level fields a session callback adds.
+	Extra map[string]any
+	// UserID is the user id for Go code (x-user-id); by default the token's sub.
+	UserID string
+	// Role is the role for Go code (x-user-role); by default the token's "role" claim.
+	Role string
+	// Token is the verified token the session was built from.
+	Token *Token
+}
+
+// MarshalJSON writes the session as Auth.js's session endpoint does:
+// {"user":{…},"expires":"2006-01-02T15:04:05.000Z", …Extra}.
+func (s *Session) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	b.WriteString(`{"user":`)
+	user := s.User
+	if user == nil {
+		user = map[string]any{}
+	}
+	if err := enc.Encode(user); err != nil {
+		return nil, fmt.Errorf("edgeauth: session user: %w", err)
+	}
+	b.Truncate(b.Len() - 1)
+	b.WriteString(`,"expires":"`)
+	b.WriteString(s.Expires.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b.WriteByte('"')
+	names := make([]string, 0, len(s.Extra))
+	for k := range s.Extra {
+		if k != "user" && k != "expires" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		b.WriteByte(',')
+		b.Write(quote(k))
+		b.WriteByte(':')
+		if err := enc.Encode(s.Extra[k]); err != nil {
+			return nil, fmt.Errorf("edgeauth: session field %q: %w", k, err)
+		}
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// New checks cfg and builds a Manager. Every configuration error is reported
+// here, wrapping ErrConfig or ErrNoSecret.
+func New(cfg Config) (*Manager, error) {
+	secrets := cfg.Secrets
+	if secrets == nil {
+		secrets = SecretsFromEnv()
+	}
+	jar, err := newCookieJar(cfg.Cookie, cfg.Format)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		jar:         jar,
+		maxAge:      cfg.MaxAge,
+		updateAge:   cfg.UpdateAge,
+		userIDClaim: cfg.UserIDClaim,
+		roleClaim:   cfg.RoleClaim,
+		callbacks:   cfg.Callbacks,
+		events:      cfg.Events,
+		now:         cfg.Now,
+		logger:      cfg.Logger,
+		allowBearer: cfg.AllowBearer,
+	}
+	if m.maxAge == 0 {
+		m.maxAge = DefaultMaxAge
+	}
+	if m.updateAge == 0 {
+		m.updateAge = DefaultUpdateAge
+	}
+	if m.userIDClaim == "" {
+		m.userIDClaim = "sub"
+	}
+	if m.roleClaim == "" {
+		m.roleClaim = "role"
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.codec, err = NewCodec(CodecConfig{
+		Secrets:        secrets,
+		Salt:           jar.Name(),
+		Format:         cfg.Format,
+		MaxAge:         m.maxAge,
+		ClockTolerance: cfg.ClockTolerance,
+		Now:            m.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.initMiddleware(cfg); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Codec returns the token codec the manager uses, for tools and tests.
+func (m *Manager) Codec() *Codec { return m.codec }
+
+// CookieName returns the session cookie name (also the HKDF salt).
+func (m *Manager) CookieName() string { return m.jar.Name() }
+
+func (m *Manager) log(ctx context.Context, msg string, args ...any) {
+	if m.logger != nil {
+		m.logger.LogAttrs(ctx, slog.LevelDebug, "edgeauth: "+msg, argsToAttrs(args)...)
+	}
+}
+
+func argsToAttrs(args []any) []slog.Attr {
+	attrs := make([]slog.Attr, 0, len(args)/2)
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok {
+			attrs = append(attrs, slog.Any(k, args[i+1]))
+		}
+	}
+	return attrs
+}
+
+// noSession wraps cause so that errors.Is(err, ErrNoSession) holds while the
+// cause stays visible to errors.Is.
+func noSession(cause error) error {
+	if cause == nil || errors.Is(cause, ErrNoSession) {
+		return cause
+	}
+	return fmt.Errorf("%w: %w", ErrNoSession, cause)
+}
+
+// loaded is a verified token with what it takes to write it back.
+type loaded struct {
+	token   *Token
+	carried []string
+}
+
+// verify reads and decodes the session cookie, without callbacks.
+func (m *Manager) verify(r *http.Request) (*loaded, error) {
+	raw, carried, err := m.jar.read(r)
+	if errors.Is(err, errNoCookie) && m.allowBearer {
+		if bearer, ok := bearerToken(r); ok {
+			raw, err = bearer, nil
+		}
+	}
+	if err != nil {
+		return &loaded{carried: carried}, err
+	}
+	tok, err := m.codec.Decode(raw)
+	if err != nil {
+		m.log(r.Context(), "token rejected", "reason", err.Error())
+		return &loaded{carried: carried}, err
+	}
+	return &loaded{token: tok, carried: carried}, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[7:])
+	return tok, tok != ""
+}
+
+// Load returns the verified session of the request, or an error that
+// satisfies errors.Is(err, ErrNoSession) (and, for a bad token,
+// ErrInvalidToken). It never writes cookies; see [Manager.Refresh].
+func (m *Manager) Load(r *http.Request) (*Session, error) {
+	l, err := m.verify(r)
+	if err != nil {
+		return nil, noSession(err)
+	}
+	s, err := m.runSession(r.Context(), l.token)
+	if err != nil {
+		return nil, noSession(err)
+	}
+	return s, nil
+}
+
+// Refresh is [Manager.Load] plus rolling expiry: a token older than
+// UpdateAge is passed to the jwt callback (TriggerRefresh) and re-issued with
+// a new expiry, and the cookies are set on w. Call it before writing the
+// response. A bad or ended session gets its cookies cleared.
+func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	l, err := m.verify(r)
+	if err != nil {
+		if errors.Is(err, ErrInvalidToken) {
+			m.clear(w, l.carried)
+		}
+		return nil, noSession(err)
+	}
+	tok := l.token
+	if age := m.now().Sub(tok.IssuedAt); tok.IssuedAt.IsZero() || age >= m.updateAge {
+		tok, err = m.reissue(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+		if err != nil {
+			return nil, noSession(err)
+		}
+	}
+	s, err := m.runSession(r.Context(), tok)
+	if err != nil {
+		return nil, noSession(err)
+	}
+	return s, nil
+}
+
+// reissue runs the jwt callback and writes the resulting token, keeping the
+// session's jti so that revoking it covers every refreshed copy. A nil
+// token from the callback ends the session.
+func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p JWTParams) (*Token, error) {
+	p.Token = p.Token.Clone()
+	tok, err := m.runJWT(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		m.clear(w, l.carried)
+		return nil, ErrSessionEnded
+	}
+	if err := m.issue(w, tok, l.carried, l.token.ID); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// issue encodes tok and sets its cookies. keepID, when not empty, is kept as
+// the jti instead of a new one.
+func (m *Manager) issue(w http.ResponseWriter, tok *Token, carried []string, keepID string) error {
+	raw, err := m.codec.encode(tok, keepID)
+	if err != nil {
+		return err
+	}
+	h := make(http.Header)
+	if err := m.jar.write(h, raw, tok.Expires, m.now(), carried); err != nil {
+		return err
+	}
+	for _, c := range h.Values("Set-Cookie") {
+		w.Header().Add("Set-Cookie", c)
+	}
+	noStore(w.Header())
+	return nil
+}
+
+func (m *Manager) clear(w http.ResponseWriter, carried []string) {
+	m.jar.clear(w.Header(), carried)
+	noStore(w.Header())
+}
+
+// noStore keeps responses that set or clear session cookies out of shared caches.
+func noStore(h http.Header) {
+	h.Set("Cache-Control", "private, no-cache, no-store")
+}
+
+// SignIn starts a session for user: it runs the jwt callback (TriggerSignIn,
+// or TriggerSignUp when user.IsNew) on Auth.js's default token, always issues
+// a fresh token with a new jti, and replaces every session cookie the request
+// carried. Nothing is written when it fails.
+func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*Session, error) {
+	if user == nil {
+		return nil, fmt.Errorf("%w: nil user", ErrConfig)
+	}
+	_, carried, _ := m.jar.read(r)
+	trigger := TriggerSignIn
+	if user.IsNew {
+		trigger = TriggerSignUp
+	}
+	tok, err := m.runJWT(r.Context(), JWTParams{Token: defaultToken(user), Trigger: trigger, User: user})
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		return nil, ErrSessionEnded
+	}
+	s, err := m.runSession(r.Context(), tok.Clone())
+	if err != nil {
+		return nil, err
+	}
+	if err := m.issue(w, tok, carried, ""); err != nil {
+		return nil, err
+	}
+	s.Token, s.Expires = tok, tok.Expires
+	if m.events.SignIn != nil {
+		m.fireEvent(r.Context(), "signIn", func() { m.events.SignIn(r.Context(), user, tok) })
+	}
+	return s, nil
+}
+
+// Update re-issues the current session after running the jwt callback with
+// TriggerUpdate and data, as Auth.js's update(). It fails with an
+// ErrNoSession error when the request has no valid session.
+func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Session, error) {
+	l, err := m.verify(r)
+	if err != nil {
+		return nil, noSession(err)
+	}
+	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
+	if err != nil {
+		return nil, noSession(err)
+	}
+	s, err := m.runSession(r.Context(), tok)
+	if err != nil {
+		return nil, noSession(err)
+	}
+	return s, nil
+}
+
+// SignOut clears every session cookie the request carried and fires the
+// SignOut event. It succeeds whether or not a valid session was present.
+func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
+	l, err := m.verify(r)
+	m.clear(w, l.carried)
+	var tok *Token
+	if err == nil {
+		tok = l.token
+	}
+	if m.events.SignOut != nil {
+		m.fireEvent(r.Context(), "signOut", func() { m.events.SignOut(r.Context(), tok) })
+	}
+	return nil
+}
+
+// SessionHandler serves GET requests as Auth.js's /api/auth/session does:
+// the session JSON, or the JSON null when signed out, with no-cache headers.
+// Like Auth.js it re-issues the token on every read (TriggerRefresh), and
+// clears the cookies of a bad or ended session.
+func (m *Manager) SessionHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "private, no-cache, no-store")
+		h.Set("Expires", "0")
+		h.Set("Pragma", "no-cache")
+		body := []byte("null")
+		if s, err := m.readForEndpoint(w, r); err == nil {
+			if b, err := s.MarshalJSON(); err == nil {
+				body = b
+				if m.events.Session != nil {
+					m.fireEvent(r.Context(), "session", func() { m.events.Session(r.Context(), s) })
+				}
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	})
+}
+
+func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	l, err := m.verify(r)
+	if err != nil {
+		if len(l.carried) > 0 {
+			m.clear(w, l.carried)
+		}
+		return nil, err
+	}
+	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
+	if err != nil {
+		return nil, err
+	}
+	return m.runSession(r.Context(), tok)
+}

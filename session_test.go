@@ -1,0 +1,426 @@
+package edgeauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clock is a settable test clock.
+type clock struct{ unix atomic.Int64 }
+
+func newClock(unix int64) *clock         { c := &clock{}; c.unix.Store(unix); return c }
+func (c *clock) Now() time.Time          { return time.Unix(c.unix.Load(), 0) }
+func (c *clock) Advance(d time.Duration) { c.unix.Add(int64(d / time.Second)) }
+
+func newTestManager(t testing.TB, cfg Config) (*Manager, *clock) {
+	t.Helper()
+	clk := newClock(testNow)
+	if cfg.Secrets == nil {
+		cfg.Secrets = []string{"test-secret"}
+	}
+	if cfg.Now == nil {
+		cfg.Now = clk.Now
+	}
+	m, err := New(cfg)
+	require.NoError(t, err)
+	return m, clk
+}
+
+// roleCallback copies User.Attributes["role"] into the token on sign-in.
+func roleCallback(_ context.Context, p JWTParams) (*Token, error) {
+	if p.User != nil {
+		if role, ok := p.User.Attributes["role"]; ok {
+			if err := p.Token.SetClaim("role", role); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p.Token, nil
+}
+
+// responseCookies returns the Set-Cookie headers of a response, parsed.
+func responseCookies(h http.Header) []*http.Cookie {
+	return (&http.Response{Header: h}).Cookies()
+}
+
+// requestCarrying builds a request carrying the live cookies of previous responses.
+func requestCarrying(method, target string, responses ...http.Header) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	jar := map[string]string{}
+	var order []string
+	for _, h := range responses {
+		for _, c := range responseCookies(h) {
+			if _, seen := jar[c.Name]; !seen {
+				order = append(order, c.Name)
+			}
+			if c.MaxAge < 0 || c.Value == "" {
+				delete(jar, c.Name)
+				continue
+			}
+			jar[c.Name] = c.Value
+		}
+	}
+	for _, n := range order {
+		if v, ok := jar[n]; ok {
+			r.AddCookie(&http.Cookie{Name: n, Value: v})
+		}
+	}
+	return r
+}
+
+func signIn(t testing.TB, m *Manager, user *User) http.Header {
+	t.Helper()
+	w := httptest.NewRecorder()
+	_, err := m.SignIn(w, httptest.NewRequest("POST", "/login", nil), user)
+	require.NoError(t, err)
+	return w.Header()
+}
+
+func TestSignInIssuesFreshCookie(t *testing.T) {
+	var events []string
+	m, _ := newTestManager(t, Config{
+		Callbacks: Callbacks{JWT: roleCallback},
+		Events: Events{SignIn: func(_ context.Context, u *User, tok *Token) {
+			events = append(events, "signIn:"+u.ID+":"+tok.ID)
+		}},
+	})
+	w := httptest.NewRecorder()
+	s, err := m.SignIn(w, httptest.NewRequest("POST", "/login", nil),
+		&User{ID: "alice", Name: "Alice", Email: "alice@example.com", Attributes: map[string]any{"role": "admin"}})
+	require.NoError(t, err)
+	assert.Equal(t, "alice", s.UserID)
+	assert.Equal(t, "admin", s.Role)
+	assert.Equal(t, "private, no-cache, no-store", w.Header().Get("Cache-Control"))
+
+	cookies := responseCookies(w.Header())
+	require.Len(t, cookies, 1)
+	c := cookies[0]
+	assert.Equal(t, "authjs.session-token", c.Name)
+	assert.True(t, c.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	assert.Equal(t, "/", c.Path)
+	assert.False(t, c.Secure)
+	assert.Equal(t, int((30 * 24 * time.Hour).Seconds()), c.MaxAge)
+	assert.Equal(t, int64(testNow+30*24*3600), c.Expires.Unix())
+
+	tok, err := m.Codec().Decode(c.Value)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", tok.Subject)
+	assert.Equal(t, "Alice", tok.Name)
+	assert.Equal(t, "admin", tok.StringClaim("role"))
+	assert.Equal(t, []string{"signIn:alice:" + tok.ID}, events)
+
+	// Signing in again over an existing session: a new jti, one cookie set.
+	w2 := httptest.NewRecorder()
+	_, err = m.SignIn(w2, requestCarrying("POST", "/login", w.Header()), &User{ID: "alice"})
+	require.NoError(t, err)
+	again := responseCookies(w2.Header())
+	require.Len(t, again, 1)
+	tok2, err := m.Codec().Decode(again[0].Value)
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.ID, tok2.ID)
+}
+
+func TestSignUpTrigger(t *testing.T) {
+	var triggers []Trigger
+	m, _ := newTestManager(t, Config{Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+		triggers = append(triggers, p.Trigger)
+		return p.Token, nil
+	}}})
+	signIn(t, m, &User{ID: "new", IsNew: true})
+	signIn(t, m, &User{ID: "old"})
+	assert.Equal(t, []Trigger{TriggerSignUp, TriggerSignIn}, triggers)
+}
+
+func TestLoad(t *testing.T) {
+	m, clk := newTestManager(t, Config{Callbacks: Callbacks{JWT: roleCallback}})
+	h := signIn(t, m, &User{ID: "bob", Attributes: map[string]any{"role": "user"}})
+
+	s, err := m.Load(requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	assert.Equal(t, "bob", s.UserID)
+	assert.Equal(t, "user", s.Role)
+
+	_, err = m.Load(httptest.NewRequest("GET", "/", nil))
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.False(t, errors.Is(err, ErrInvalidToken), "a missing cookie is not an invalid token")
+
+	clk.Advance(31 * 24 * time.Hour)
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.ErrorIs(t, err, ErrExpired)
+
+	bad := httptest.NewRequest("GET", "/", nil)
+	bad.AddCookie(&http.Cookie{Name: "authjs.session-token", Value: "garbage"})
+	_, err = m.Load(bad)
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.ErrorIs(t, err, ErrInvalidToken)
+}
+
+func TestRefreshRollsExpiryAfterUpdateAge(t *testing.T) {
+	var triggers []Trigger
+	m, clk := newTestManager(t, Config{Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+		triggers = append(triggers, p.Trigger)
+		return p.Token, nil
+	}}})
+	h := signIn(t, m, &User{ID: "carol"})
+	first, err := m.Codec().Decode(responseCookies(h)[0].Value)
+	require.NoError(t, err)
+
+	clk.Advance(23 * time.Hour)
+	w := httptest.NewRecorder()
+	_, err = m.Refresh(w, requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	assert.Empty(t, w.Header().Values("Set-Cookie"), "younger than UpdateAge: no re-issue")
+
+	clk.Advance(2 * time.Hour)
+	w = httptest.NewRecorder()
+	s, err := m.Refresh(w, requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	cookies := responseCookies(w.Header())
+	require.Len(t, cookies, 1)
+	second, err := m.Codec().Decode(cookies[0].Value)
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, second.ID, "the jti survives rolling refresh")
+	assert.Equal(t, first.Expires.Add(25*time.Hour), second.Expires)
+	assert.Equal(t, second.Expires, s.Expires)
+	assert.Equal(t, "private, no-cache, no-store", w.Header().Get("Cache-Control"))
+	assert.Equal(t, []Trigger{TriggerSignIn, TriggerRefresh}, triggers)
+}
+
+func TestRefreshClearsBadAndEndedSessions(t *testing.T) {
+	end := false
+	m, clk := newTestManager(t, Config{UpdateAge: -1, Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+		if end && p.Trigger == TriggerRefresh {
+			return nil, nil
+		}
+		return p.Token, nil
+	}}})
+	h := signIn(t, m, &User{ID: "dave"})
+
+	end = true
+	w := httptest.NewRecorder()
+	_, err := m.Refresh(w, requestCarrying("GET", "/", h))
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.ErrorIs(t, err, ErrSessionEnded)
+	assertCleared(t, w.Header(), "authjs.session-token")
+
+	end = false
+	clk.Advance(40 * 24 * time.Hour)
+	w = httptest.NewRecorder()
+	_, err = m.Refresh(w, requestCarrying("GET", "/", h))
+	assert.ErrorIs(t, err, ErrExpired)
+	assertCleared(t, w.Header(), "authjs.session-token")
+
+	// No cookie at all: nothing to clear, nothing written.
+	w = httptest.NewRecorder()
+	_, err = m.Refresh(w, httptest.NewRequest("GET", "/", nil))
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.Empty(t, w.Header())
+}
+
+func assertCleared(t *testing.T, h http.Header, names ...string) {
+	t.Helper()
+	var cleared []string
+	for _, c := range responseCookies(h) {
+		require.Equal(t, "", c.Value, "only deletions expected, got a live %s", c.Name)
+		require.Equal(t, -1, c.MaxAge)
+		cleared = append(cleared, c.Name)
+	}
+	assert.ElementsMatch(t, names, cleared)
+}
+
+func TestUpdate(t *testing.T) {
+	m, _ := newTestManager(t, Config{Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+		if p.Trigger == TriggerUpdate {
+			data := p.Data.(map[string]string)
+			p.Token.Name = data["name"]
+		}
+		return p.Token, nil
+	}}})
+	h := signIn(t, m, &User{ID: "erin", Name: "Erin"})
+	w := httptest.NewRecorder()
+	s, err := m.Update(w, requestCarrying("POST", "/", h), map[string]string{"name": "Erin B."})
+	require.NoError(t, err)
+	assert.Equal(t, "Erin B.", s.User["name"])
+	s2, err := m.Load(requestCarrying("GET", "/", h, w.Header()))
+	require.NoError(t, err)
+	assert.Equal(t, "Erin B.", s2.User["name"])
+
+	_, err = m.Update(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), nil)
+	assert.ErrorIs(t, err, ErrNoSession)
+}
+
+func TestSignOutClearsEveryChunk(t *testing.T) {
+	var signedOut []*Token
+	m, _ := newTestManager(t, Config{Events: Events{SignOut: func(_ context.Context, tok *Token) {
+		signedOut = append(signedOut, tok)
+	}}})
+	big := strings.Repeat("x", 4000)
+	h := signIn(t, m, &User{ID: "frank", Name: big})
+	require.Len(t, responseCookies(h), 2, "a large token is chunked")
+
+	w := httptest.NewRecorder()
+	require.NoError(t, m.SignOut(w, requestCarrying("POST", "/logout", h)))
+	assertCleared(t, w.Header(), "authjs.session-token", "authjs.session-token.0", "authjs.session-token.1")
+	require.Len(t, signedOut, 1)
+	require.NotNil(t, signedOut[0])
+	assert.Equal(t, "frank", signedOut[0].Subject)
+
+	// Signed out already: still clears the plain name, the event sees nil.
+	w = httptest.NewRecorder()
+	require.NoError(t, m.SignOut(w, httptest.NewRequest("POST", "/logout", nil)))
+	assertCleared(t, w.Header(), "authjs.session-token")
+	assert.Nil(t, signedOut[1])
+}
+
+func TestChunkTransitions(t *testing.T) {
+	m, _ := newTestManager(t, Config{})
+	big := signIn(t, m, &User{ID: "g", Name: strings.Repeat("y", 7000)})
+	require.Len(t, responseCookies(big), 3)
+	w := httptest.NewRecorder()
+	_, err := m.SignIn(w, requestCarrying("POST", "/login", big), &User{ID: "g"})
+	require.NoError(t, err)
+	var live, cleared []string
+	for _, c := range responseCookies(w.Header()) {
+		if c.MaxAge < 0 {
+			cleared = append(cleared, c.Name)
+		} else {
+			live = append(live, c.Name)
+		}
+	}
+	assert.Equal(t, []string{"authjs.session-token"}, live)
+	assert.ElementsMatch(t, []string{"authjs.session-token.0", "authjs.session-token.1", "authjs.session-token.2"}, cleared)
+
+	_, err = m.SignIn(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), &User{ID: "g", Name: strings.Repeat("z", 20000)})
+	assert.ErrorIs(t, err, ErrTooLarge)
+}
+
+func TestTooLargeWritesNothing(t *testing.T) {
+	m, _ := newTestManager(t, Config{Cookie: CookieConfig{MaxChunks: 1}})
+	w := httptest.NewRecorder()
+	_, err := m.SignIn(w, httptest.NewRequest("POST", "/", nil), &User{ID: "h", Name: strings.Repeat("z", 5000)})
+	assert.ErrorIs(t, err, ErrTooLarge)
+	assert.Empty(t, w.Header())
+}
+
+func TestCallbackFailuresFailClosed(t *testing.T) {
+	boom := errors.New("db down: password=hunter2")
+	cases := map[string]Callbacks{
+		"jwt error":       {JWT: func(context.Context, JWTParams) (*Token, error) { return nil, boom }},
+		"jwt panic":       {JWT: func(context.Context, JWTParams) (*Token, error) { panic("boom") }},
+		"session error":   {Session: func(context.Context, SessionParams) (*Session, error) { return nil, boom }},
+		"session panic":   {Session: func(context.Context, SessionParams) (*Session, error) { panic("boom") }},
+		"session nil":     {Session: func(context.Context, SessionParams) (*Session, error) { return nil, nil }},
+		"jwt returns nil": {JWT: func(context.Context, JWTParams) (*Token, error) { return nil, nil }},
+	}
+	for name, cb := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, _ := newTestManager(t, Config{Callbacks: cb})
+			w := httptest.NewRecorder()
+			s, err := m.SignIn(w, httptest.NewRequest("POST", "/", nil), &User{ID: "i"})
+			assert.Nil(t, s)
+			require.Error(t, err)
+			assert.Empty(t, w.Header().Values("Set-Cookie"), "no half-set cookies")
+
+			// The session endpoint answers null, never a 500 or the error text.
+			good, _ := newTestManager(t, Config{})
+			h := signIn(t, good, &User{ID: "i"})
+			rec := httptest.NewRecorder()
+			m.SessionHandler().ServeHTTP(rec, requestCarrying("GET", "/api/auth/session", h))
+			assert.Equal(t, 200, rec.Code)
+			assert.Equal(t, "null", rec.Body.String())
+			assert.NotContains(t, rec.Body.String(), "hunter2")
+		})
+	}
+}
+
+func TestSessionHandler(t *testing.T) {
+	m, clk := newTestManager(t, Config{Callbacks: Callbacks{JWT: roleCallback}})
+	rec := httptest.NewRecorder()
+	m.SessionHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/auth/session", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "null", rec.Body.String())
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "private, no-cache, no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "0", rec.Header().Get("Expires"))
+	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"))
+
+	h := signIn(t, m, &User{ID: "jo", Name: "Jo", Email: "jo@example.com", Attributes: map[string]any{"role": "admin"}})
+	clk.Advance(time.Hour)
+	rec = httptest.NewRecorder()
+	m.SessionHandler().ServeHTTP(rec, requestCarrying("GET", "/api/auth/session", h))
+	assert.Equal(t, 200, rec.Code)
+	assert.JSONEq(t, `{"user":{"name":"Jo","email":"jo@example.com"},"expires":"2027-02-14T09:00:00.000Z"}`, rec.Body.String())
+	cookies := responseCookies(rec.Header())
+	require.Len(t, cookies, 1, "like Auth.js, every read re-issues the cookie")
+	assert.Equal(t, int64(testNow+3600+30*24*3600), cookies[0].Expires.Unix())
+
+	rec = httptest.NewRecorder()
+	m.SessionHandler().ServeHTTP(rec, httptest.NewRequest("POST", "/api/auth/session", nil))
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+}
+
+func TestSessionJSONShape(t *testing.T) {
+	s := &Session{
+		User:    map[string]any{"name": "A", "image": json.RawMessage("null")},
+		Expires: time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC),
+		Extra:   map[string]any{"accessToken": "<x>"},
+	}
+	b, err := s.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, `{"user":{"image":null,"name":"A"},"expires":"2026-01-02T03:04:05.600Z","accessToken":"<x>"}`, string(b))
+}
+
+func TestNewConfigErrors(t *testing.T) {
+	t.Setenv("AUTH_SECRET", "")
+	_, err := New(Config{})
+	assert.ErrorIs(t, err, ErrNoSecret)
+	t.Setenv("AUTH_SECRET", "from-env")
+	m, err := New(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, "authjs.session-token", m.CookieName())
+	m, err = New(Config{Cookie: CookieConfig{Secure: true}})
+	require.NoError(t, err)
+	assert.Equal(t, "__Secure-authjs.session-token", m.CookieName())
+	assert.Equal(t, "__Secure-authjs.session-token", m.Codec().Salt(), "the cookie name is the salt")
+	m, err = New(Config{Format: FormatNextAuthV4})
+	require.NoError(t, err)
+	assert.Equal(t, "next-auth.session-token", m.CookieName())
+	_, err = New(Config{Cookie: CookieConfig{Name: "__Host-s", Domain: "example.com"}})
+	assert.ErrorIs(t, err, ErrConfig)
+}
+
+func TestBearerFallback(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		m, _ := newTestManager(t, Config{AllowBearer: allow})
+		h := signIn(t, m, &User{ID: "kim"})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+responseCookies(h)[0].Value)
+		s, err := m.Load(r)
+		if !allow {
+			assert.ErrorIs(t, err, ErrNoSession)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, "kim", s.UserID)
+
+		// The cookie wins over the header.
+		other := signIn(t, m, &User{ID: "lee"})
+		r2 := requestCarrying("GET", "/", other)
+		r2.Header.Set("Authorization", "Bearer "+responseCookies(h)[0].Value)
+		s, err = m.Load(r2)
+		require.NoError(t, err)
+		assert.Equal(t, "lee", s.UserID)
+	}
+}

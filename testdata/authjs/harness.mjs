@@ -1,0 +1,358 @@
+// Differential-test harness: runs the real Auth.js libraries (@auth/core,
+// next-auth v4, jose) behind a newline-delimited JSON protocol.
+//
+// stdin:  one JSON request per line.
+// stdout: exactly one JSON response line per request, nothing else ever.
+// stderr: anything the libraries log.
+//
+// A request's "_rid" (if present) is echoed back so a client can pair
+// responses with requests. See README.md for the ops.
+
+import { createRequire } from "node:module"
+import { Console } from "node:console"
+import { createInterface } from "node:readline"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+
+// Keep stdout for protocol lines only: libraries log via console.log/debug
+// (Auth.js debug logger, SessionStore chunk logging).
+const writeLine = process.stdout.write.bind(process.stdout)
+const errConsole = new Console({ stdout: process.stderr, stderr: process.stderr })
+for (const key of Object.keys(console)) {
+  if (typeof console[key] === "function" && typeof errConsole[key] === "function") {
+    console[key] = errConsole[key].bind(errConsole)
+  }
+}
+process.stdout.write = (...args) => process.stderr.write(...args)
+
+const here = (p) => new URL(p, import.meta.url)
+const require = createRequire(import.meta.url)
+
+const { Auth } = await import("@auth/core")
+const v5jwt = await import("@auth/core/jwt")
+// Not in @auth/core's exports map, so import by file path.
+const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
+const v5vendoredCookie = await import(here("./node_modules/@auth/core/lib/vendored/cookie.js"))
+const jose = await import("jose")
+
+const v4jwt = require("next-auth/jwt")
+const v4cookie = require(fileURLToPath(here("./node_modules/next-auth/core/lib/cookie.js")))
+// next-auth v4 parses/serializes cookies with its own `cookie` dependency.
+const v4requireFrom = createRequire(fileURLToPath(here("./node_modules/next-auth/package.json")))
+const v4cookieLib = v4requireFrom("cookie")
+
+const pkgVersion = (rel) =>
+  JSON.parse(readFileSync(here(`./node_modules/${rel}/package.json`), "utf8")).version
+
+const silentLogger = { error() {}, warn() {}, debug() {} }
+
+// ---- fake clock ----------------------------------------------------------
+
+const RealDate = globalThis.Date
+
+async function withClock(now, fn) {
+  if (now === undefined || now === null) return await fn()
+  if (typeof now !== "number" || !Number.isFinite(now)) {
+    throw new TypeError('"now" must be a finite number of Unix seconds')
+  }
+  const ms = now * 1000
+  // Proxy rather than subclass so `Date()` (call) and instanceof keep working.
+  const FakeDate = new Proxy(RealDate, {
+    construct(target, args, newTarget) {
+      return Reflect.construct(target, args.length === 0 ? [ms] : args, newTarget)
+    },
+    apply() {
+      return new RealDate(ms).toString()
+    },
+    get(target, prop, receiver) {
+      if (prop === "now") return () => ms
+      return Reflect.get(target, prop, receiver)
+    },
+  })
+  const realNow = RealDate.now
+  globalThis.Date = FakeDate
+  RealDate.now = () => ms // for code holding a reference to the real Date
+  try {
+    return await fn()
+  } finally {
+    globalThis.Date = RealDate
+    RealDate.now = realNow
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+function firstSecret(secret) {
+  return Array.isArray(secret) ? secret[0] : secret
+}
+
+function toDate(v) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v === "number") return new Date(v * 1000)
+  return new Date(v)
+}
+
+function lib(req) {
+  if (req.lib !== "v5" && req.lib !== "v4") throw new TypeError('"lib" must be "v5" or "v4"')
+  return req.lib
+}
+
+function parseCookieHeader(which, header) {
+  return which === "v5" ? v5vendoredCookie.parse(header) : v4cookieLib.parse(header)
+}
+
+function requestCookies(which, req) {
+  if (typeof req.cookieHeader === "string") return parseCookieHeader(which, req.cookieHeader)
+  return req.requestCookies ?? {}
+}
+
+function sessionCookieOption(which, name, secure) {
+  const defaults = which === "v5" ? v5cookie.defaultCookies(!!secure) : v4cookie.defaultCookies(!!secure)
+  return { name, options: { ...defaults.sessionToken.options } }
+}
+
+function newSessionStore(which, req) {
+  if (typeof req.cookieName !== "string" || req.cookieName === "") {
+    throw new TypeError('"cookieName" must be a non-empty string')
+  }
+  const option = sessionCookieOption(which, req.cookieName, req.secure)
+  const cookies = requestCookies(which, req)
+  if (which === "v5") return new v5cookie.SessionStore(option, cookies, silentLogger)
+  // v4 takes the request-ish object and reads its .cookies
+  return new v4cookie.SessionStore(option, { cookies }, silentLogger)
+}
+
+function serializeSetCookie(which, c) {
+  return which === "v5"
+    ? v5vendoredCookie.serialize(c.name, c.value, c.options)
+    : v4cookieLib.serialize(c.name, c.value, c.options)
+}
+
+function headersObject(headers) {
+  const out = {}
+  for (const [k, v] of headers) {
+    if (k === "set-cookie") continue // see setCookies
+    out[k] = v
+  }
+  return out
+}
+
+function collectingLogger(logs) {
+  return {
+    error(e) {
+      const name = e?.type ?? e?.name ?? "Error"
+      const entry = { level: "error", name, message: String(e?.message ?? e) }
+      const cause = e?.cause?.err ?? e?.cause
+      if (cause instanceof Error) {
+        entry.cause = `${cause.name}: ${cause.message}`
+        if (cause.code) entry.causeCode = cause.code
+      }
+      logs.push(entry)
+    },
+    warn(code) {
+      logs.push({ level: "warn", name: String(code) })
+    },
+    debug() {},
+  }
+}
+
+// ---- ops -------------------------------------------------------------------
+
+const ops = {
+  async ping() {
+    return {
+      ok: true,
+      node: process.version,
+      versions: {
+        "@auth/core": pkgVersion("@auth/core"),
+        "next-auth": pkgVersion("next-auth"),
+        jose: pkgVersion("jose"),
+        "next-auth/jose": pkgVersion("next-auth/node_modules/jose"),
+      },
+    }
+  },
+
+  // For testing the client's timeout handling.
+  async sleep(req) {
+    await new Promise((resolve) => setTimeout(resolve, Number(req.ms) || 0))
+    return { ok: true }
+  },
+
+  async encode(req) {
+    const which = lib(req)
+    if (which === "v5") {
+      const token = await v5jwt.encode({
+        token: req.token,
+        secret: req.secret,
+        salt: req.salt,
+        maxAge: req.maxAge,
+      })
+      return { token }
+    }
+    const token = await v4jwt.encode({
+      token: req.token,
+      secret: firstSecret(req.secret),
+      salt: req.salt,
+      maxAge: req.maxAge,
+    })
+    return { token }
+  },
+
+  async decode(req) {
+    const which = lib(req)
+    const payload =
+      which === "v5"
+        ? await v5jwt.decode({ token: req.token, secret: req.secret, salt: req.salt })
+        : await v4jwt.decode({ token: req.token, secret: firstSecret(req.secret), salt: req.salt })
+    return { payload: payload ?? null }
+  },
+
+  async header(req) {
+    return { header: jose.decodeProtectedHeader(req.token) }
+  },
+
+  async chunk(req) {
+    const which = lib(req)
+    if (typeof req.value !== "string") throw new TypeError('"value" must be a string')
+    const store = newSessionStore(which, req)
+    const opts = {}
+    const expires = toDate(req.expires)
+    if (expires) opts.expires = expires
+    const cookies = store.chunk(req.value, opts)
+    return {
+      cookies: cookies.map((c) => ({ name: c.name, value: c.value, options: c.options })),
+      setCookies: cookies.map((c) => serializeSetCookie(which, c)),
+    }
+  },
+
+  async readChunks(req) {
+    const which = lib(req)
+    const store = newSessionStore(which, req)
+    return { value: store.value }
+  },
+
+  async parseCookies(req) {
+    const which = lib(req)
+    const parsed = parseCookieHeader(which, String(req.cookieHeader ?? ""))
+    return { cookies: { ...parsed } }
+  },
+
+  async getToken(req) {
+    const headers = new Headers()
+    if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
+    if (typeof req.authorization === "string") headers.set("authorization", req.authorization)
+    const params = {
+      req: new Request("http://localhost:3000/", { headers }),
+      secret: req.secret,
+      secureCookie: !!req.secureCookie,
+      raw: !!req.raw,
+      logger: silentLogger,
+    }
+    if (req.salt !== undefined) params.salt = req.salt
+    if (req.cookieName !== undefined) params.cookieName = req.cookieName
+    const result = await v5jwt.getToken(params)
+    return req.raw ? { raw: result ?? null } : { payload: result ?? null }
+  },
+
+  async session(req) {
+    const headers = new Headers()
+    if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
+    const session = { strategy: "jwt" }
+    if (req.maxAge !== undefined) session.maxAge = req.maxAge
+    if (req.updateAge !== undefined) session.updateAge = req.updateAge
+    const logs = []
+    const config = {
+      providers: [],
+      secret: req.secret,
+      trustHost: true,
+      basePath: "/api/auth",
+      session,
+      logger: collectingLogger(logs),
+    }
+    if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
+    if (req.callbacks === "article") {
+      config.callbacks = {
+        jwt({ token, user }) {
+          if (user) {
+            token.id = user.id
+            token.role = user.role
+          }
+          return token
+        },
+        session({ session, token }) {
+          session.user.id = token.id
+          session.user.role = token.role
+          return session
+        },
+      }
+    } else if (req.callbacks !== undefined && req.callbacks !== "default") {
+      throw new TypeError('"callbacks" must be "article" or absent')
+    }
+    const url = req.url ?? "http://localhost:3000/api/auth/session"
+    const res = await Auth(new Request(url, { headers }), config)
+    const text = await res.text()
+    let body = null
+    let bodyText
+    try {
+      body = text === "" ? null : JSON.parse(text)
+    } catch {
+      bodyText = text
+    }
+    const out = {
+      status: res.status,
+      headers: headersObject(res.headers),
+      setCookies: res.headers.getSetCookie(),
+      body,
+      logs,
+    }
+    if (bodyText !== undefined) out.bodyText = bodyText
+    return out
+  },
+}
+
+// ---- main loop ---------------------------------------------------------------
+
+function errorResponse(e) {
+  const name = e?.name ?? "Error"
+  const out = { error: `${name}: ${e?.message ?? String(e)}` }
+  if (typeof e?.code === "string") out.code = e.code
+  return out
+}
+
+async function handle(line) {
+  let req
+  try {
+    req = JSON.parse(line)
+  } catch (e) {
+    return errorResponse(e)
+  }
+  if (req === null || typeof req !== "object" || Array.isArray(req)) {
+    return errorResponse(new TypeError("request must be a JSON object"))
+  }
+  const rid = req._rid
+  let out
+  try {
+    const op = Object.hasOwn(ops, req.op) ? ops[req.op] : undefined
+    if (!op) throw new TypeError(`unknown op ${JSON.stringify(req.op)}`)
+    out = await withClock(req.now, () => op(req))
+  } catch (e) {
+    out = errorResponse(e)
+  }
+  return rid === undefined ? out : { _rid: rid, ...out }
+}
+
+process.on("uncaughtException", (e) => console.error("[harness] uncaught:", e))
+process.on("unhandledRejection", (e) => console.error("[harness] unhandled rejection:", e))
+
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity })
+for await (const line of rl) {
+  if (line.trim() === "") continue
+  const out = await handle(line)
+  let text
+  try {
+    text = JSON.stringify(out)
+  } catch (e) {
+    text = JSON.stringify({ ...(out?._rid !== undefined && { _rid: out._rid }), ...errorResponse(e) })
+  }
+  writeLine(text + "\n")
+}
