@@ -36,6 +36,15 @@ var (
 	// ErrSessionEnded reports a jwt callback that returned nil, ending the session.
 	ErrSessionEnded = errors.New("edgeauth: session ended by callback")
 
+	// ErrRevoked reports a verified token that was revoked: denylisted,
+	// issued before its user's sign-out-everywhere, or of an old version.
+	ErrRevoked = errors.New("edgeauth: session revoked")
+	// ErrRevocationUnavailable reports a revocation check that failed or
+	// timed out; by default the request has no session (fail closed).
+	ErrRevocationUnavailable = errors.New("edgeauth: revocation check failed")
+	// ErrNoStore reports a revocation call on a Manager without a Store.
+	ErrNoStore = errors.New("edgeauth: no revocation store configured")
+
 	// ErrNoSecret is returned by constructors when no usable secret is configured.
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.

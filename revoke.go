@@ -3,6 +3,7 @@ package edgeauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -247,4 +248,93 @@ func (s *MemoryStore) noteExpiryLocked(exp time.Time) {
 	if len(s.tokens)+len(s.users) == 1 || exp.Before(s.minExpiry) {
 		s.minExpiry = exp
 	}
+}
+
+// DefaultRevocationTimeout bounds a revocation check when
+// Config.RevocationTimeout is zero.
+const DefaultRevocationTimeout = 500 * time.Millisecond
+
+// checkRevocation runs after a token verified, so that garbage never
+// reaches the store. It fails closed unless RevocationFailOpen is set.
+func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
+	if m.store == nil && m.tokenVersion == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.revocationTimeout)
+	defer cancel()
+	userID := tok.StringClaim(m.userIDClaim)
+	if m.store != nil {
+		revoked, cutoff, err := m.store.Check(ctx, tok.ID, userID)
+		if err != nil {
+			return m.revocationFailed(ctx, err)
+		}
+		if revoked {
+			m.log(ctx, "token revoked")
+			return fmt.Errorf("%w: token denylisted", ErrRevoked)
+		}
+		if userID != "" && revokedByCutoff(tok.IssuedAt, cutoff) {
+			m.log(ctx, "token issued before the user's revocation cutoff")
+			return fmt.Errorf("%w: signed out everywhere", ErrRevoked)
+		}
+	}
+	if m.tokenVersion != nil {
+		current, err := m.lookupVersion(ctx, userID)
+		if err != nil {
+			return m.revocationFailed(ctx, err)
+		}
+		var version int64
+		if ok, err := tok.Claim(m.versionClaim, &version); !ok || err != nil || version < current {
+			m.log(ctx, "token version outdated")
+			return fmt.Errorf("%w: token version outdated", ErrRevoked)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) lookupVersion(ctx context.Context, userID string) (v int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("TokenVersion panicked")
+		}
+	}()
+	return m.tokenVersion(ctx, userID)
+}
+
+func (m *Manager) revocationFailed(ctx context.Context, err error) error {
+	if m.failOpen {
+		m.log(ctx, "revocation check failed; failing open", "error", err.Error())
+		return nil
+	}
+	m.log(ctx, "revocation check failed; no session", "error", err.Error())
+	return fmt.Errorf("%w: %w", ErrRevocationUnavailable, err)
+}
+
+// keepFor is how long after exp a revocation must outlive the token: the
+// codec still accepts a token for the clock tolerance past its exp.
+func (m *Manager) keepFor() time.Duration { return m.codec.tolerance + time.Second }
+
+// RevokeToken denylists one token (by its jti) until it expires: the
+// remedy for a leaked cookie. Rolling refreshes keep the jti, so every
+// refreshed copy of the session is revoked with it.
+func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
+	if m.store == nil {
+		return ErrNoStore
+	}
+	if tok == nil || tok.ID == "" || tok.Expires.IsZero() {
+		return fmt.Errorf("%w: token without jti or exp", ErrInvalidRevocation)
+	}
+	return m.store.RevokeToken(ctx, tok.ID, tok.Expires.Add(m.keepFor()))
+}
+
+// RevokeUser signs a user out everywhere: every token of userID issued
+// before now is rejected (tokens carry whole seconds, so one issued later in
+// the same second is rejected too). Use it to ban a user, or for "sign out
+// of all devices". The entry lasts as long as such a token could live,
+// MaxAge from now; MaxAge must not be shorter than the issuing app's.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
+	if m.store == nil {
+		return ErrNoStore
+	}
+	now := m.now()
+	return m.store.RevokeUser(ctx, userID, now, now.Add(m.maxAge+m.keepFor()))
 }

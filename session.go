@@ -67,6 +67,21 @@ type Config struct {
 	// default, which never writes error text to the client.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
+	// Store, when set, holds revocations (see [Store]); it is checked on
+	// every request after the token verifies, and SignOut revokes the token.
+	Store Store
+	// TokenVersion, when set, returns the user's current token version. A
+	// token whose VersionClaim is lower, or missing, is rejected.
+	TokenVersion func(ctx context.Context, userID string) (int64, error)
+	// VersionClaim names the token-version claim; "" means "version".
+	VersionClaim string
+	// RevocationTimeout bounds each revocation check (store and
+	// TokenVersion together); zero means 500 ms.
+	RevocationTimeout time.Duration
+	// RevocationFailOpen accepts a verified token when the revocation check
+	// fails or times out. The default, false, fails closed: no session.
+	RevocationFailOpen bool
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives diagnostics (why a token was rejected); nil means silent.
@@ -89,6 +104,12 @@ type Manager struct {
 	logger      *slog.Logger
 	allowBearer bool
 	mw          middleware
+
+	store             Store
+	tokenVersion      func(ctx context.Context, userID string) (int64, error)
+	versionClaim      string
+	revocationTimeout time.Duration
+	failOpen          bool
 }
 
 // Session is a verified session as handlers see it.
@@ -168,6 +189,21 @@ func New(cfg Config) (*Manager, error) {
 		now:         cfg.Now,
 		logger:      cfg.Logger,
 		allowBearer: cfg.AllowBearer,
+
+		store:             cfg.Store,
+		tokenVersion:      cfg.TokenVersion,
+		versionClaim:      cfg.VersionClaim,
+		revocationTimeout: cfg.RevocationTimeout,
+		failOpen:          cfg.RevocationFailOpen,
+	}
+	if m.versionClaim == "" {
+		m.versionClaim = "version"
+	}
+	if m.revocationTimeout == 0 {
+		m.revocationTimeout = DefaultRevocationTimeout
+	}
+	if m.revocationTimeout < 0 {
+		return nil, fmt.Errorf("%w: negative RevocationTimeout", ErrConfig)
 	}
 	if m.maxAge == 0 {
 		m.maxAge = DefaultMaxAge
@@ -184,9 +220,14 @@ func New(cfg Config) (*Manager, error) {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	// Auth.js salts keys with the cookie name; next-auth v4 never salts them.
+	salt := jar.Name()
+	if cfg.Format == FormatNextAuthV4 {
+		salt = ""
+	}
 	m.codec, err = NewCodec(CodecConfig{
 		Secrets:        secrets,
-		Salt:           jar.Name(),
+		Salt:           salt,
 		Format:         cfg.Format,
 		MaxAge:         m.maxAge,
 		ClockTolerance: cfg.ClockTolerance,
@@ -204,7 +245,7 @@ func New(cfg Config) (*Manager, error) {
 // Codec returns the token codec the manager uses, for tools and tests.
 func (m *Manager) Codec() *Codec { return m.codec }
 
-// CookieName returns the session cookie name (also the HKDF salt).
+// CookieName returns the session cookie name (for Auth.js, also the HKDF salt).
 func (m *Manager) CookieName() string { return m.jar.Name() }
 
 func (m *Manager) log(ctx context.Context, msg string, args ...any) {
@@ -254,6 +295,9 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		m.log(r.Context(), "token rejected", "reason", err.Error())
 		return &loaded{carried: carried}, err
 	}
+	if err := m.checkRevocation(r.Context(), tok); err != nil {
+		return &loaded{carried: carried}, err
+	}
 	return &loaded{token: tok, carried: carried}, nil
 }
 
@@ -289,7 +333,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	l, err := m.verify(r)
 	if err != nil {
-		if errors.Is(err, ErrInvalidToken) {
+		if errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked) {
 			m.clear(w, l.carried)
 		}
 		return nil, noSession(err)
@@ -409,7 +453,9 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 }
 
 // SignOut clears every session cookie the request carried and fires the
-// SignOut event. It succeeds whether or not a valid session was present.
+// SignOut event, whether or not a valid session was present. With a Store
+// it also revokes the token, so that copies of the cookie stop working; the
+// cookies are cleared even when that fails, and the error is returned.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	l, err := m.verify(r)
 	m.clear(w, l.carried)
@@ -417,10 +463,14 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		tok = l.token
 	}
+	var revokeErr error
+	if tok != nil && m.store != nil {
+		revokeErr = m.RevokeToken(r.Context(), tok)
+	}
 	if m.events.SignOut != nil {
 		m.fireEvent(r.Context(), "signOut", func() { m.events.SignOut(r.Context(), tok) })
 	}
-	return nil
+	return revokeErr
 }
 
 // SessionHandler serves GET requests as Auth.js's /api/auth/session does:

@@ -197,3 +197,40 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestManagerNextAuthV4 reads a cookie next-auth v4 issued and issues one
+// next-auth v4 reads: v4 derives its key with no salt, whatever the cookie name.
+func TestManagerNextAuthV4(t *testing.T) {
+	h := authjstest.Start(t)
+	const secret = "v4-manager-secret"
+	for _, secure := range []bool{false, true} {
+		m, err := New(Config{Secrets: []string{secret}, Format: FormatNextAuthV4, Cookie: CookieConfig{Secure: secure}, Now: fixedClock(testNow)})
+		require.NoError(t, err)
+		want := "next-auth.session-token"
+		if secure {
+			want = "__Secure-" + want
+		}
+		require.Equal(t, want, m.CookieName())
+
+		var enc struct{ Token string }
+		require.NoError(t, h.Call(map[string]any{"op": "encode", "lib": "v4", "secret": secret,
+			"token": map[string]any{"sub": "v4user", "name": "Old App", "role": "admin"}, "now": testNow}, &enc))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: enc.Token})
+		s, err := m.Load(r)
+		require.NoError(t, err)
+		assert.Equal(t, "v4user", s.UserID)
+		assert.Equal(t, "admin", s.Role)
+
+		w := httptest.NewRecorder()
+		_, err = m.SignIn(w, httptest.NewRequest("POST", "/", nil), &User{ID: "gouser", Name: "Go"})
+		require.NoError(t, err)
+		cookies := sessionCookiesOf(w.Header().Values("Set-Cookie"), m.CookieName())
+		require.Len(t, cookies, 1)
+		var dec struct{ Payload map[string]any }
+		require.NoError(t, h.Call(map[string]any{"op": "decode", "lib": "v4", "secret": secret,
+			"token": cookies[m.CookieName()].Value, "now": testNow}, &dec))
+		assert.Equal(t, "gouser", dec.Payload["sub"])
+		assert.Equal(t, "Go", dec.Payload["name"])
+	}
+}

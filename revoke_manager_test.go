@@ -1,0 +1,253 @@
+package edgeauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeauth/edgeauth/internal/redistest"
+	"github.com/edgeauth/edgeauth/redisstore"
+)
+
+// The three remedies of the seed article (denylist, sign-out-everywhere,
+// token versions), run through the Manager against each store.
+func TestRevocationRemedies(t *testing.T) {
+	stores := map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemoryStore(MemoryStoreConfig{}) },
+		"redis": func(t *testing.T) Store {
+			client := redis.NewClient(&redis.Options{Addr: redistest.Start(t), ContextTimeoutEnabled: true})
+			t.Cleanup(func() { _ = client.Close() })
+			return redisstore.New(client, redisstore.Options{Prefix: "test:" + t.Name() + ":"})
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) { testRemedies(t, newStore) })
+	}
+}
+
+func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Run("sign-out revokes the token everywhere", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{Store: newStore(t)})
+		alice := signIn(t, m, &User{ID: "alice"})
+		other := signIn(t, m, &User{ID: "alice"})
+
+		w := httptest.NewRecorder()
+		require.NoError(t, m.SignOut(w, requestCarrying("POST", "/logout", alice)))
+
+		// A copy of the old cookie (stolen, or another tab) no longer works.
+		_, err := m.Load(requestCarrying("GET", "/", alice))
+		require.ErrorIs(t, err, ErrNoSession)
+		require.ErrorIs(t, err, ErrRevoked)
+		_, err = m.Load(requestCarrying("GET", "/", other))
+		require.NoError(t, err, "only the signed-out session is revoked")
+	})
+
+	t.Run("sign out everywhere", func(t *testing.T) {
+		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		phone := signIn(t, m, &User{ID: "bob"})
+		laptop := signIn(t, m, &User{ID: "bob"})
+		carol := signIn(t, m, &User{ID: "carol"})
+		clk.Advance(time.Second)
+		require.NoError(t, m.RevokeUser(context.Background(), "bob"))
+
+		for _, h := range []http.Header{phone, laptop} {
+			_, err := m.Load(requestCarrying("GET", "/", h))
+			require.ErrorIs(t, err, ErrRevoked)
+		}
+		_, err := m.Load(requestCarrying("GET", "/", carol))
+		require.NoError(t, err)
+
+		clk.Advance(time.Second)
+		again := signIn(t, m, &User{ID: "bob"})
+		_, err = m.Load(requestCarrying("GET", "/", again))
+		require.NoError(t, err, "signing in after the cutoff works")
+	})
+
+	t.Run("revoked token is never re-issued", func(t *testing.T) {
+		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		h := signIn(t, m, &User{ID: "dan"})
+		tok, err := m.Codec().Decode(responseCookies(h)[0].Value)
+		require.NoError(t, err)
+		require.NoError(t, m.RevokeToken(context.Background(), tok))
+
+		clk.Advance(48 * time.Hour) // past UpdateAge: would refresh
+		w := httptest.NewRecorder()
+		_, err = m.Refresh(w, requestCarrying("GET", "/", h))
+		require.ErrorIs(t, err, ErrRevoked)
+		assertCleared(t, w.Header(), "authjs.session-token")
+	})
+
+	t.Run("refreshed copies share the revocation", func(t *testing.T) {
+		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		h := signIn(t, m, &User{ID: "eve"})
+		clk.Advance(25 * time.Hour)
+		w := httptest.NewRecorder()
+		_, err := m.Refresh(w, requestCarrying("GET", "/", h))
+		require.NoError(t, err)
+		refreshed := w.Header()
+		require.Len(t, responseCookies(refreshed), 1)
+
+		require.NoError(t, m.SignOut(httptest.NewRecorder(), requestCarrying("POST", "/logout", refreshed)))
+		_, err = m.Load(requestCarrying("GET", "/", h))
+		require.ErrorIs(t, err, ErrRevoked, "the pre-refresh cookie dies with the session")
+	})
+
+	t.Run("token versions", func(t *testing.T) {
+		var current atomic.Int64
+		current.Store(1)
+		m, _ := newTestManager(t, Config{
+			Store: newStore(t),
+			Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+				if p.User != nil {
+					_ = p.Token.SetClaim("version", current.Load())
+				}
+				return p.Token, nil
+			}},
+			TokenVersion: func(_ context.Context, userID string) (int64, error) {
+				if userID != "fay" {
+					return 0, fmt.Errorf("unknown user")
+				}
+				return current.Load(), nil
+			},
+		})
+		h := signIn(t, m, &User{ID: "fay"})
+		_, err := m.Load(requestCarrying("GET", "/", h))
+		require.NoError(t, err)
+
+		current.Store(2)
+		_, err = m.Load(requestCarrying("GET", "/", h))
+		require.ErrorIs(t, err, ErrRevoked)
+
+		fresh := signIn(t, m, &User{ID: "fay"})
+		_, err = m.Load(requestCarrying("GET", "/", fresh))
+		require.NoError(t, err)
+
+		noVersion, _ := newTestManager(t, Config{})
+		unversioned := signIn(t, noVersion, &User{ID: "fay"})
+		_, err = m.Load(requestCarrying("GET", "/", unversioned))
+		require.ErrorIs(t, err, ErrRevoked, "a token without the version claim is rejected")
+
+		_, err = m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: "gus"})))
+		require.ErrorIs(t, err, ErrRevocationUnavailable, "a failing lookup fails closed")
+	})
+}
+
+// countingStore records calls and can fail or hang.
+type countingStore struct {
+	Store
+	checks atomic.Int64
+	fail   error
+	hang   bool
+}
+
+func (s *countingStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
+	s.checks.Add(1)
+	if s.hang {
+		<-ctx.Done()
+		return false, time.Time{}, ctx.Err()
+	}
+	if s.fail != nil {
+		return false, time.Time{}, s.fail
+	}
+	return s.Store.Check(ctx, jti, userID)
+}
+
+func TestRevocationFailures(t *testing.T) {
+	t.Run("garbage never reaches the store", func(t *testing.T) {
+		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
+		m, _ := newTestManager(t, Config{Store: store})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "authjs.session-token", Value: "eyJhbGciOiJkaXIifQ..x.y.z"})
+		_, err := m.Load(r)
+		require.ErrorIs(t, err, ErrInvalidToken)
+		_, err = m.Load(httptest.NewRequest("GET", "/", nil))
+		require.ErrorIs(t, err, ErrNoSession)
+		assert.Zero(t, store.checks.Load())
+
+		_, err = m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: "a"})))
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), store.checks.Load(), "every verified request is checked")
+	})
+
+	t.Run("store error fails closed and keeps the cookie", func(t *testing.T) {
+		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), fail: errors.New("connection refused")}
+		m, _ := newTestManager(t, Config{Store: store})
+		h := signIn(t, m, &User{ID: "a"})
+		w := httptest.NewRecorder()
+		_, err := m.Refresh(w, requestCarrying("GET", "/", h))
+		require.ErrorIs(t, err, ErrNoSession)
+		require.ErrorIs(t, err, ErrRevocationUnavailable)
+		assert.Empty(t, w.Header().Values("Set-Cookie"), "an outage must not sign users out")
+	})
+
+	t.Run("fail open when chosen", func(t *testing.T) {
+		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), fail: errors.New("down")}
+		m, _ := newTestManager(t, Config{Store: store, RevocationFailOpen: true})
+		s, err := m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: "a"})))
+		require.NoError(t, err)
+		assert.Equal(t, "a", s.UserID)
+	})
+
+	t.Run("a hanging store is bounded by the timeout", func(t *testing.T) {
+		before := runtime.NumGoroutine()
+		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), hang: true}
+		m, _ := newTestManager(t, Config{Store: store, RevocationTimeout: 20 * time.Millisecond})
+		h := signIn(t, m, &User{ID: "a"})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := m.Load(requestCarrying("GET", "/", h))
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			}()
+		}
+		wg.Wait()
+		require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+1 }, 2*time.Second, 10*time.Millisecond)
+	})
+
+	t.Run("no store", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{})
+		assert.ErrorIs(t, m.RevokeUser(context.Background(), "a"), ErrNoStore)
+		assert.ErrorIs(t, m.RevokeToken(context.Background(), &Token{ID: "x"}), ErrNoStore)
+	})
+}
+
+// Many goroutines signing in, checking and revoking: no revocation is lost.
+func TestRevocationConcurrency(t *testing.T) {
+	m, _ := newTestManager(t, Config{Store: NewMemoryStore(MemoryStoreConfig{})})
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 20 {
+				h := signIn(t, m, &User{ID: fmt.Sprintf("u%d-%d", i, j)})
+				if _, err := m.Load(requestCarrying("GET", "/", h)); err != nil {
+					t.Errorf("fresh session rejected: %v", err)
+					return
+				}
+				if err := m.SignOut(httptest.NewRecorder(), requestCarrying("POST", "/logout", h)); err != nil {
+					t.Errorf("sign-out: %v", err)
+					return
+				}
+				if _, err := m.Load(requestCarrying("GET", "/", h)); !errors.Is(err, ErrRevoked) {
+					t.Errorf("revocation lost: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
