@@ -1,6 +1,7 @@
 package edgeauth
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -83,7 +84,7 @@ type Codec struct {
 
 type derivedKeys struct {
 	cbc, gcm       []byte // 64-byte A256CBC-HS512 key (v5 only), 32-byte A256GCM key
-	cbcKid, gcmKid string
+	cbcKid, gcmKid string // their RFC 7638 thumbprints, base64url
 }
 
 // NewCodec checks cfg and derives the keys of every secret.
@@ -208,13 +209,12 @@ func (c *Codec) seal(t *Token) (string, error) {
 }
 
 // header is the part of the protected header that is checked before go-jose
-// sees the token. Zip and Crit are raw so that their mere presence is seen.
+// sees the token; kid is kept raw (quoted) and compared without decoding.
 type header struct {
-	Alg  string          `json:"alg"`
-	Enc  string          `json:"enc"`
-	Kid  *string         `json:"kid"`
-	Zip  json.RawMessage `json:"zip"`
-	Crit json.RawMessage `json:"crit"`
+	alg, enc string
+	kid      []byte
+	hasKid   bool
+	zipCrit  bool // a "zip" or "crit" member, whatever its value
 }
 
 var (
@@ -251,21 +251,21 @@ func (c *Codec) open(token string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.Alg != string(jose.DIRECT) {
+	if h.alg != string(jose.DIRECT) {
 		return nil, fmt.Errorf("%w: alg not allowed", ErrMalformed)
 	}
 	allowed := encAuthJS
 	if c.format == FormatNextAuthV4 {
 		allowed = encV4
 	}
-	enc := jose.ContentEncryption(h.Enc)
+	enc := jose.ContentEncryption(h.enc)
 	if !containsEnc(allowed, enc) {
 		return nil, fmt.Errorf("%w: enc not allowed", ErrMalformed)
 	}
-	if h.Zip != nil || h.Crit != nil {
+	if h.zipCrit {
 		return nil, fmt.Errorf("%w: zip and crit are not allowed", ErrMalformed)
 	}
-	candidates, err := c.candidates(enc, h.Kid)
+	candidates, err := c.candidates(enc, h)
 	if err != nil {
 		return nil, err
 	}
@@ -284,16 +284,18 @@ func (c *Codec) open(token string) ([]byte, error) {
 // candidates returns the keys to try: the one whose thumbprint is kid, or,
 // for a token without kid, every secret's key in order (Auth.js tries only
 // the first).
-func (c *Codec) candidates(enc jose.ContentEncryption, kid *string) ([][]byte, error) {
+func (c *Codec) candidates(enc jose.ContentEncryption, h *header) ([][]byte, error) {
 	cbc := enc == jose.A256CBC_HS512
-	if kid != nil && c.format == FormatAuthJS {
+	if h.hasKid && c.format == FormatAuthJS {
+		// Thumbprints are base64url, so a kid with escapes matches none.
+		kid := h.kid[1 : len(h.kid)-1]
 		var match []byte
 		for _, k := range c.keys {
 			key, thumb := k.gcm, k.gcmKid
 			if cbc {
 				key, thumb = k.cbc, k.cbcKid
 			}
-			if subtle.ConstantTimeCompare([]byte(thumb), []byte(*kid)) == 1 && match == nil {
+			if constantTimeEqual(thumb, kid) && match == nil {
 				match = key
 			}
 		}
@@ -311,6 +313,19 @@ func (c *Codec) candidates(enc jose.ContentEncryption, kid *string) ([][]byte, e
 		}
 	}
 	return out, nil
+}
+
+// constantTimeEqual is subtle.ConstantTimeCompare for a string and a byte
+// slice, without converting (and allocating) either.
+func constantTimeEqual(a string, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := range b {
+		v |= a[i] ^ b[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0) == 1
 }
 
 func containsEnc(list []jose.ContentEncryption, enc jose.ContentEncryption) bool {
@@ -347,16 +362,56 @@ func checkCompactShape(token string) error {
 	return nil
 }
 
+// maxHeaderSize bounds the decoded protected header; Auth.js's is ~140 bytes.
+const maxHeaderSize = 1024
+
 func parseHeader(segment string) (*header, error) {
+	if base64.RawURLEncoding.DecodedLen(len(segment)) > maxHeaderSize {
+		return nil, fmt.Errorf("%w: header too large", ErrMalformed)
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(segment)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
 	}
-	return &h, nil
+	h := new(header)
+	err = scanObject(raw, func(key, value []byte) error {
+		name := string(key)
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var err error
+			if name, err = unquote(key); err != nil {
+				return err
+			}
+			name = `"` + name + `"`
+		}
+		switch name {
+		case `"alg"`, `"enc"`:
+			s, err := unquote(value)
+			if err != nil || value[0] != '"' {
+				return fmt.Errorf("%w: header %s", ErrMalformed, name)
+			}
+			if name == `"alg"` {
+				h.alg = s
+			} else {
+				h.enc = s
+			}
+		case `"kid"`:
+			if value[0] != '"' {
+				return fmt.Errorf("%w: header kid", ErrMalformed)
+			}
+			h.kid, h.hasKid = value, true
+		case `"zip"`, `"crit"`:
+			h.zipCrit = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: header", ErrMalformed)
+	}
+	return h, nil
 }
 
 func (c *Codec) checkTimes(t *Token) error {

@@ -82,3 +82,51 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// FuzzClaims checks the claim scanner against encoding/json: for any object
+// encoding/json accepts, Token sees the same members with the same values
+// (the last of a repeated name, as JSON.parse), and nothing else.
+func FuzzClaims(f *testing.F) {
+	f.Add(`{"sub":"a","name":null,"x":{"y":[1,"}",{"z":"\""}]},"exp":1900000000}`)
+	f.Add(`{"\u0073ub":"escaped","sub":"last","a\"b":1,"iat":1.5}`)
+	f.Add(` { "role" : "admin" , "nested" : [ ] } `)
+	f.Fuzz(func(t *testing.T, payload string) {
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal([]byte(payload), &want)
+		var tok Token
+		err := tok.UnmarshalJSON([]byte(payload))
+		if wantErr != nil || want == nil {
+			if err == nil {
+				t.Fatalf("accepted what encoding/json rejects: %q", payload)
+			}
+			return
+		}
+		if err != nil {
+			return // numeric-date rules are stricter than JSON
+		}
+		got, err := tok.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var have map[string]json.RawMessage
+		if err := json.Unmarshal(got, &have); err != nil {
+			t.Fatalf("re-encoded claims are not JSON: %v", err)
+		}
+		if len(have) != len(want) {
+			t.Fatalf("members: got %d want %d (%q)", len(have), len(want), payload)
+		}
+		for k, v := range want {
+			var a, b any
+			_ = json.Unmarshal(v, &a)
+			_ = json.Unmarshal(have[k], &b)
+			if ja, jb := mustMarshal(a), mustMarshal(b); ja != jb {
+				t.Fatalf("claim %q: got %s want %s", k, jb, ja)
+			}
+		}
+	})
+}
+
+func mustMarshal(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -54,11 +54,11 @@ func TestEncodeSetsAuthJSClaimsAndHeader(t *testing.T) {
 
 	h, err := parseHeader(raw[:strings.IndexByte(raw, '.')])
 	require.NoError(t, err)
-	assert.Equal(t, "dir", h.Alg)
-	assert.Equal(t, "A256CBC-HS512", h.Enc)
-	require.NotNil(t, h.Kid)
-	assert.Equal(t, c.keys[0].cbcKid, *h.Kid)
-	assert.Len(t, *h.Kid, 86, "base64url of a SHA-512 thumbprint")
+	assert.Equal(t, "dir", h.alg)
+	assert.Equal(t, "A256CBC-HS512", h.enc)
+	require.True(t, h.hasKid)
+	assert.Equal(t, `"`+c.keys[0].cbcKid+`"`, string(h.kid))
+	assert.Len(t, c.keys[0].cbcKid, 86, "base64url of a SHA-512 thumbprint")
 
 	assert.Equal(t, int64(testNow), tok.IssuedAt.Unix())
 	assert.Equal(t, int64(testNow+3600), tok.Expires.Unix())
@@ -81,8 +81,8 @@ func TestV4EncodeHasNoKid(t *testing.T) {
 	require.NoError(t, err)
 	h, err := parseHeader(raw[:strings.IndexByte(raw, '.')])
 	require.NoError(t, err)
-	assert.Equal(t, "A256GCM", h.Enc)
-	assert.Nil(t, h.Kid)
+	assert.Equal(t, "A256GCM", h.enc)
+	assert.False(t, h.hasKid)
 	got, err := c.Decode(raw)
 	require.NoError(t, err)
 	assert.Equal(t, "42", got.Subject)
@@ -219,6 +219,10 @@ func TestDecodeRejectsHostileTokens(t *testing.T) {
 		{"zip null", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","zip":null,"kid":"` + kid + `"}`), ErrMalformed},
 		{"crit", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","crit":["exp"],"kid":"` + kid + `"}`), ErrMalformed},
 		{"unknown kid", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","kid":"nope"}`), ErrNoMatchingSecret},
+		{"kid not a string", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","kid":7}`), ErrMalformed},
+		{"escaped zip name", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","\u007aip":"DEF","kid":"` + kid + `"}`), ErrMalformed},
+		{"duplicate alg, last wins", withHeader(`{"alg":"dir","alg":"A256KW","enc":"A256CBC-HS512"}`), ErrMalformed},
+		{"header too large", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","x":"` + strings.Repeat("a", 2000) + `"}`), ErrMalformed},
 		{"header swapped (aad)", withHeader(`{"alg":"dir","enc":"A256CBC-HS512","kid":"` + kid + `","x":1}`), ErrDecrypt},
 		{"tampered iv", strings.Join([]string{parts[0], "", flip(parts[2], 3), parts[3], parts[4]}, "."), ErrDecrypt},
 		{"tampered ciphertext", strings.Join([]string{parts[0], "", parts[2], flip(parts[3], 5), parts[4]}, "."), ErrDecrypt},

@@ -336,5 +336,8 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 		return ErrNoStore
 	}
 	now := m.now()
-	return m.store.RevokeUser(ctx, userID, now, now.Add(m.maxAge+m.keepFor()))
+	// The cutoff is the next whole second: iat has whole seconds, and a
+	// token issued in this second may predate the call.
+	cutoff := time.Unix(now.Unix()+1, 0)
+	return m.store.RevokeUser(ctx, userID, cutoff, now.Add(m.maxAge+m.keepFor()))
 }

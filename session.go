@@ -82,6 +82,11 @@ type Config struct {
 	// fails or times out. The default, false, fails closed: no session.
 	RevocationFailOpen bool
 
+	// CacheSize bounds the cache of verified tokens that lets a repeated
+	// cookie skip decryption (exp and revocation are still checked on every
+	// request); zero means 10 000 entries, a negative value turns it off.
+	CacheSize int
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives diagnostics (why a token was rejected); nil means silent.
@@ -110,6 +115,8 @@ type Manager struct {
 	versionClaim      string
 	revocationTimeout time.Duration
 	failOpen          bool
+
+	cache *tokenCache
 }
 
 // Session is a verified session as handlers see it.
@@ -125,7 +132,9 @@ type Session struct {
 	UserID string
 	// Role is the role for Go code (x-user-role); by default the token's "role" claim.
 	Role string
-	// Token is the verified token the session was built from.
+	// Token is the verified token the session was built from. It may be
+	// shared with other requests (see Config.CacheSize): treat it as read-only,
+	// and change a session's claims with [Manager.Update].
 	Token *Token
 }
 
@@ -195,6 +204,7 @@ func New(cfg Config) (*Manager, error) {
 		versionClaim:      cfg.VersionClaim,
 		revocationTimeout: cfg.RevocationTimeout,
 		failOpen:          cfg.RevocationFailOpen,
+		cache:             newTokenCache(cfg.CacheSize),
 	}
 	if m.versionClaim == "" {
 		m.versionClaim = "version"
@@ -290,10 +300,13 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	if err != nil {
 		return &loaded{carried: carried}, err
 	}
-	tok, err := m.codec.Decode(raw)
-	if err != nil {
-		m.log(r.Context(), "token rejected", "reason", err.Error())
-		return &loaded{carried: carried}, err
+	tok, ok := m.cache.get(raw, m.now(), m.codec.tolerance)
+	if !ok {
+		if tok, err = m.codec.Decode(raw); err != nil {
+			m.log(r.Context(), "token rejected", "reason", err.Error())
+			return &loaded{carried: carried}, err
+		}
+		m.cache.put(raw, tok)
 	}
 	if err := m.checkRevocation(r.Context(), tok); err != nil {
 		return &loaded{carried: carried}, err

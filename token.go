@@ -19,8 +19,8 @@ const maxNumericDate = 253402300799
 // again preserves what the issuing application wrote.
 //
 // A standard claim whose JSON value is not of the expected type (for example
-// "name": null, which Auth.js writes for a user without a name) is kept in
-// Claims under its own name and written back unchanged.
+// "name": null, which Auth.js writes for a user without a name), or is an
+// empty string, is kept in Claims under its own name and written back unchanged.
 type Token struct {
 	Subject  string    // "sub"
 	Name     string    // "name"
@@ -64,44 +64,165 @@ func (t *Token) timeField(name string) *time.Time {
 }
 
 // UnmarshalJSON decodes a JSON object of claims. Numeric dates (iat, exp,
-// nbf) must be finite numbers between 0 and year 9999.
+// nbf) must be finite numbers between 0 and year 9999. As with JSON.parse, a
+// repeated claim name takes its last value.
 func (t *Token) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalidClaims)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	// Validating first lets the scanner below assume well-formed JSON.
+	if !json.Valid(data) {
 		return fmt.Errorf("%w: payload is not valid JSON", ErrInvalidClaims)
 	}
 	*t = Token{}
-	for name, value := range raw {
-		if f := t.stringField(name); f != nil && len(value) > 0 && value[0] == '"' {
-			if err := json.Unmarshal(value, f); err != nil {
-				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, name)
-			}
-			delete(raw, name)
-			continue
+	return scanObject(data, func(rawKey, value []byte) error {
+		key, err := claimName(rawKey)
+		if err != nil {
+			return err
 		}
-		if f := t.timeField(name); f != nil {
+		t.DeleteClaim(key)
+		// An empty string stays raw, so that encoding writes it back.
+		if f := t.stringField(key); f != nil && value[0] == '"' && len(value) > 2 {
+			s, err := unquote(value)
+			if err != nil {
+				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
+			}
+			*f = s
+			return nil
+		}
+		if f := t.timeField(key); f != nil {
 			tm, err := parseNumericDate(value)
 			if err != nil {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, name, err)
+				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 			}
 			*f = tm
-			delete(raw, name)
-			continue
+			return nil
 		}
-		if name == "nbf" {
+		if key == "nbf" {
 			if _, err := parseNumericDate(value); err != nil {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, name, err)
+				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 			}
 		}
+		if t.Claims == nil {
+			t.Claims = make(map[string]json.RawMessage, 4)
+		}
+		t.Claims[key] = value
+		return nil
+	})
+}
+
+// claimName decodes a member name, without allocating for the standard ones.
+func claimName(raw []byte) (string, error) {
+	switch string(raw) {
+	case `"sub"`:
+		return "sub", nil
+	case `"name"`:
+		return "name", nil
+	case `"email"`:
+		return "email", nil
+	case `"picture"`:
+		return "picture", nil
+	case `"iat"`:
+		return "iat", nil
+	case `"exp"`:
+		return "exp", nil
+	case `"jti"`:
+		return "jti", nil
+	case `"nbf"`:
+		return "nbf", nil
 	}
-	if len(raw) > 0 {
-		t.Claims = raw
+	key, err := unquote(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: claim name", ErrInvalidClaims)
 	}
-	return nil
+	return key, nil
+}
+
+// scanObject calls fn for each member of a JSON object that json.Valid
+// accepted, with the raw (quoted) name and value, sharing data's memory.
+// It avoids encoding/json's reflection, which dominated the cost of a decode.
+func scanObject(data []byte, fn func(key, value []byte) error) error {
+	i := skipSpace(data, 1)
+	if data[i] == '}' {
+		return nil
+	}
+	for {
+		end := skipString(data, i)
+		key := data[i:end]
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // ':'
+		end = skipValue(data, i)
+		if err := fn(key, data[i:end:end]); err != nil {
+			return err
+		}
+		i = skipSpace(data, end)
+		if data[i] == '}' {
+			return nil
+		}
+		i = skipSpace(data, i+1) // ','
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at data[i] == '"'.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index after the value starting at data[i].
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(data)
+	}
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return len(data)
+}
+
+// unquote decodes a JSON string literal, cheaply when it has no escapes.
+func unquote(raw []byte) (string, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // parseNumericDate checks the value as a float before converting, so that

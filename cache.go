@@ -1,0 +1,79 @@
+package edgeauth
+
+import (
+	"sync"
+	"time"
+)
+
+// DefaultCacheSize is how many verified tokens a Manager keeps when
+// Config.CacheSize is zero.
+const DefaultCacheSize = 10_000
+
+// tokenCache remembers tokens that passed full verification, keyed by the
+// exact token string, so that a repeated cookie skips decryption. A hit
+// still checks exp against the clock, and the caller still checks
+// revocation: the cache saves cryptography, never a decision that can change.
+//
+// Only verified tokens go in, so a client cannot fill it with garbage; when
+// full, an arbitrary entry makes room (map iteration order), which needs no
+// bookkeeping on the hit path.
+type tokenCache struct {
+	mu      sync.RWMutex
+	entries map[string]*Token
+	max     int
+}
+
+func newTokenCache(size int) *tokenCache {
+	if size < 0 {
+		return nil
+	}
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	return &tokenCache{entries: make(map[string]*Token, min(size, 1024)), max: size}
+}
+
+// get returns the cached token for raw if it is still unexpired at now,
+// with the same rule as Codec.Decode.
+func (c *tokenCache) get(raw string, now time.Time, tolerance time.Duration) (*Token, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.RLock()
+	tok, ok := c.entries[raw]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	if !tok.Expires.After(time.Unix(now.Unix(), 0).Add(-tolerance)) {
+		c.mu.Lock()
+		delete(c.entries, raw)
+		c.mu.Unlock()
+		return nil, false
+	}
+	return tok, true
+}
+
+func (c *tokenCache) put(raw string, tok *Token) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[raw]; !ok && len(c.entries) >= c.max {
+		for k := range c.entries {
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[raw] = tok
+}
+
+func (c *tokenCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
