@@ -2,26 +2,742 @@ package edgeauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/edgeauth/edgeauth/internal/match"
 )
 
+// ErrForbidden reports a session whose role a matching [Rule] does not admit.
+var ErrForbidden = errors.New("edgeauth: forbidden")
+
+// errBadRequest reports a request the middleware cannot read (no URL).
+var errBadRequest = errors.New("edgeauth: malformed request")
+
 // Rule protects the paths matching Pattern.
+//
+// Patterns use the Next.js matcher syntax of middleware.ts: literal segments
+// ("/profile") and whole-segment parameters ":id" (one segment), ":id?" (zero
+// or one), ":path*" (zero or more) and ":path+" (one or more). Custom regexps
+// such as "/((?!api).*)" are rejected by [New]; use a Public rule before a
+// catch-all instead. Matching is segment-bounded ("/admin/:path*" covers
+// "/admin" and "/admin/x", never "/adminx") and ASCII case-insensitive, so
+// "/ADMIN" is protected too; this is stricter than Next.js, whose runtime
+// match is case-sensitive.
 type Rule struct {
 	// Pattern is a Next.js matcher: "/dashboard/:path*", "/settings/:id", "/api/:path+".
 	Pattern string
-	// Roles, when not empty, admits only sessions whose role is one of them.
+	// Roles, when not empty, admits only sessions whose role is one of them
+	// (exact comparison).
 	Roles []string
+	// Public lets matching paths through without a session; a Public rule
+	// placed first carves an exception out of a later, broader rule.
+	Public bool
 }
 
-type middleware struct{}
+// Decision is what the middleware decides for a request, without writing
+// anything; see [Manager.Check].
+type Decision struct {
+	// Status is 0 when the request passes, otherwise the response status:
+	// 303 (redirect to Location), 401, 403, or 400 for a request without URL.
+	Status int
+	// Location is the redirect target of a 303: the login URL with a
+	// callbackUrl, or Config.UnauthorizedURL.
+	Location string
+	// Session is the verified session, or nil. A 403 keeps it.
+	Session *Session
+	// Rule is a copy of the rule that decided, or nil when none matched.
+	Rule *Rule
+	// API reports an API-style request, answered with JSON instead of redirects.
+	API bool
+	// Err says why the request was rejected (nil when it passes): it
+	// satisfies errors.Is with ErrNoSession (401, login redirect) or
+	// ErrForbidden (403, unauthorized redirect). It is never shown to clients.
+	Err error
+}
 
-func (m *Manager) initMiddleware(cfg Config) error { return nil }
+type compiledRule struct {
+	Rule
+	pat *match.Pattern
+}
 
-// Handler is a stub until the middleware lands.
-func (m *Manager) Handler(next http.Handler) http.Handler { return next }
+type claimHeader struct{ header, claim string }
 
-// FromContext is a stub until the middleware lands.
-func FromContext(ctx context.Context) (*Session, error) { return nil, ErrNoSession }
+// middleware is the resolved middleware part of a Config.
+type middleware struct {
+	rules        []compiledRule
+	login        *url.URL
+	unauth       *url.URL   // nil: answer 403
+	exempt       [][]string // segments of the LoginURL and UnauthorizedURL paths
+	apiPrefixes  []*match.Pattern
+	origin       string // normalized, "" for none
+	userIDHeader string
+	roleHeader   string
+	claimHeaders []claimHeader
+	identity     []string // every identity header name, for stripping
+	errorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
+}
 
-// SafeCallbackURL is a stub until the middleware lands.
-func SafeCallbackURL(raw, origin string) string { return "/" }
+func (m *Manager) initMiddleware(cfg Config) error {
+	mw := middleware{errorHandler: cfg.ErrorHandler}
+	if mw.errorHandler == nil {
+		mw.errorHandler = defaultErrorHandler
+	}
+	for i, r := range cfg.Rules {
+		pat, err := match.Compile(r.Pattern)
+		if err != nil {
+			return fmt.Errorf("%w: Rules[%d]: %w", ErrConfig, i, err)
+		}
+		if r.Public && len(r.Roles) > 0 {
+			return fmt.Errorf("%w: Rules[%d] %q: a Public rule cannot require roles", ErrConfig, i, r.Pattern)
+		}
+		if slices.Contains(r.Roles, "") {
+			return fmt.Errorf("%w: Rules[%d] %q: empty role", ErrConfig, i, r.Pattern)
+		}
+		r.Roles = slices.Clone(r.Roles)
+		mw.rules = append(mw.rules, compiledRule{Rule: r, pat: pat})
+	}
+	login := cfg.LoginURL
+	if login == "" {
+		login = "/login"
+	}
+	var err error
+	if mw.login, err = parsePageURL(login, "LoginURL"); err != nil {
+		return err
+	}
+	mw.exempt = append(mw.exempt, match.Split(mw.login.Path))
+	if cfg.UnauthorizedURL != "" {
+		if mw.unauth, err = parsePageURL(cfg.UnauthorizedURL, "UnauthorizedURL"); err != nil {
+			return err
+		}
+		mw.exempt = append(mw.exempt, match.Split(mw.unauth.Path))
+	}
+	for i, p := range cfg.APIPrefixes {
+		pat, err := match.Compile(strings.TrimSuffix(p, "/") + "/:rest*")
+		if err != nil || !strings.HasPrefix(p, "/") || strings.Contains(p, ":") {
+			return fmt.Errorf("%w: APIPrefixes[%d] %q: must be a literal path", ErrConfig, i, p)
+		}
+		mw.apiPrefixes = append(mw.apiPrefixes, pat)
+	}
+	if cfg.Origin != "" {
+		var ok bool
+		if mw.origin, ok = normalizeOrigin(cfg.Origin); !ok {
+			return fmt.Errorf("%w: Origin %q: want scheme://host[:port]", ErrConfig, cfg.Origin)
+		}
+	}
+	mw.userIDHeader = orDefault(cfg.UserIDHeader, "x-user-id")
+	mw.roleHeader = orDefault(cfg.RoleHeader, "x-user-role")
+	names := make([]string, 0, len(cfg.ClaimHeaders))
+	for h := range cfg.ClaimHeaders {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	for _, h := range names {
+		if cfg.ClaimHeaders[h] == "" {
+			return fmt.Errorf("%w: ClaimHeaders[%q]: empty claim name", ErrConfig, h)
+		}
+		mw.claimHeaders = append(mw.claimHeaders, claimHeader{h, cfg.ClaimHeaders[h]})
+	}
+	for _, h := range append([]string{mw.userIDHeader, mw.roleHeader}, names...) {
+		if err := checkIdentityHeader(h); err != nil {
+			return err
+		}
+		for _, prev := range mw.identity {
+			if sameHeader(prev, h) {
+				return fmt.Errorf("%w: identity header %q configured twice", ErrConfig, h)
+			}
+		}
+		mw.identity = append(mw.identity, h)
+	}
+	m.mw = mw
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// parsePageURL checks a LoginURL or UnauthorizedURL: a clean absolute path
+// or an absolute http(s) URL. Its path must be clean so that the exemption
+// from the rules compares equal to what requests carry.
+func parsePageURL(raw, field string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %q: %v", ErrConfig, field, raw, err)
+	}
+	if u.IsAbs() {
+		if _, ok := normalizeOrigin(u.Scheme + "://" + u.Host); !ok || u.User != nil {
+			return nil, fmt.Errorf("%w: %s %q: want an http(s) URL or a path", ErrConfig, field, raw)
+		}
+		if u.Path == "" {
+			u.Path = "/"
+		}
+	} else if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || u.Host != "" {
+		return nil, fmt.Errorf("%w: %s %q: want a path starting with one /", ErrConfig, field, raw)
+	}
+	if strings.ContainsRune(raw, '\\') || path.Clean(u.Path) != u.Path {
+		return nil, fmt.Errorf("%w: %s %q: path is not clean", ErrConfig, field, raw)
+	}
+	return u, nil
+}
+
+// checkIdentityHeader refuses names that are not HTTP tokens and names whose
+// stripping would break the request.
+func checkIdentityHeader(h string) error {
+	if h == "" {
+		return fmt.Errorf("%w: empty identity header name", ErrConfig)
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return fmt.Errorf("%w: identity header %q is not a valid header name", ErrConfig, h)
+		}
+	}
+	for _, reserved := range [...]string{"Authorization", "Cookie", "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection"} {
+		if sameHeader(h, reserved) {
+			return fmt.Errorf("%w: %q cannot be an identity header", ErrConfig, h)
+		}
+	}
+	return nil
+}
+
+// sameHeader compares header names case-insensitively with "_" equal to
+// "-", because CGI-style gateways (and nginx with underscores_in_headers)
+// map both to the same variable, HTTP_X_USER_ID.
+func sameHeader(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if headerFold(a[i]) != headerFold(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func headerFold(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// NewContext returns a copy of ctx carrying s, for [FromContext].
+func NewContext(ctx context.Context, s *Session) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
+// FromContext returns the session [Manager.Handler] stored in ctx, or an
+// error that satisfies errors.Is(err, ErrNoSession).
+func FromContext(ctx context.Context) (*Session, error) {
+	if ctx == nil {
+		return nil, ErrNoSession
+	}
+	s, ok := ctx.Value(ctxKey{}).(*Session)
+	if !ok || s == nil {
+		return nil, ErrNoSession
+	}
+	return s, nil
+}
+
+type ctxKey struct{}
+
+// Check decides for r as [Manager.Handler] would, without writing anything:
+// it verifies the session with [Manager.Load] (no rolling refresh).
+func (m *Manager) Check(r *http.Request) Decision {
+	var s *Session
+	var err error
+	pre := isPreflight(r)
+	if r != nil && r.URL != nil && !pre {
+		s, err = m.Load(r)
+	}
+	return m.decide(r, s, err, pre)
+}
+
+// Handler protects next with Config.Rules, as an Auth.js middleware.ts does.
+// It fits chi's Use, alice and plain http.ServeMux wrapping.
+//
+// For every request it verifies the session with [Manager.Refresh] (rolling
+// expiry: renewed cookies are set on w before next runs; cookies of a bad
+// session are cleared), then:
+//
+//   - A path no rule guards passes, with the session if there is one.
+//   - No session on a guarded path: a browser navigation (GET or HEAD that
+//     accepts HTML, outside APIPrefixes) gets 303 to LoginURL with a
+//     callbackUrl of the original path and query (see [SafeCallbackURL]);
+//     any other request gets 401 with {"error":"unauthorized"}.
+//   - A session whose role a guarding rule does not admit gets 403 (JSON for
+//     API-style requests), or for browser navigations 303 to UnauthorizedURL
+//     when it is set.
+//   - The LoginURL and UnauthorizedURL paths are never guarded, whatever the
+//     rules say, so that redirects cannot loop.
+//   - CORS preflights (OPTIONS with Origin and Access-Control-Request-Method)
+//     pass without a session, since browsers never send credentials on them;
+//     they reach next with no session and no identity headers, so next (or a
+//     CORS middleware inside this one) must answer them without acting.
+//     Other OPTIONS requests are treated like any other method.
+//
+// Paths are matched in every way a router behind this middleware may read
+// them: cleaned (dot segments, duplicate slashes, backslashes, as Next.js
+// sees them), as sent (for routers that do not clean, such as chi), and, when
+// the request escapes a slash as %2F, split only on literal slashes (for
+// routers that route on RawPath, such as http.ServeMux). A request must
+// satisfy the first matching rule of each reading. So "/admin%2Fx",
+// "/admin/../public" and "/public/../admin" are all guarded by
+// "/admin/:path*", whichever way next routes them.
+//
+// Identity headers: on every request, guarded or not, signed in or not, all
+// client-sent copies of UserIDHeader, RoleHeader and the ClaimHeaders names
+// are removed (any case, and with "_" for "-"); then, from a verified
+// session only, x-user-id (Session.UserID), x-user-role (Session.Role) and
+// the ClaimHeaders string claims are set. A value holding a control
+// character is dropped, never forwarded. The caller's request is not
+// modified: next gets a copy, whose context also carries the session for
+// [FromContext]. Headers are trustworthy only between this middleware and
+// next. A reverse proxy placed behind it must forward them only from it;
+// the edge must strip them from client requests; a service that trusts
+// them must not be reachable except through this middleware.
+//
+// Rejections go to Config.ErrorHandler with Location (303), Content-Type
+// application/json (API-style) and Cache-Control no-store already set on w.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s *Session
+		var err error
+		pre := isPreflight(r)
+		if r != nil && r.URL != nil && !pre {
+			s, err = m.Refresh(w, r)
+		}
+		d := m.decide(r, s, err, pre)
+		if d.Status != 0 {
+			m.reject(w, r, d)
+			return
+		}
+		next.ServeHTTP(w, m.forward(r, d.Session))
+	})
+}
+
+func isPreflight(r *http.Request) bool {
+	return r != nil && r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight bool) Decision {
+	if r == nil || r.URL == nil {
+		return Decision{Status: http.StatusBadRequest, Err: errBadRequest}
+	}
+	mw := &m.mw
+	views := pathViews(r.URL)
+	d := Decision{Session: s, API: mw.isAPI(r, views[0])}
+	if mw.isExempt(views) {
+		return d
+	}
+	var guards []*compiledRule
+	var first *compiledRule
+	for _, cr := range mw.matchRules(views) {
+		if first == nil {
+			first = cr
+		}
+		if !cr.Public {
+			guards = append(guards, cr)
+		}
+	}
+	if len(guards) == 0 || preflight {
+		d.Rule = ruleCopy(first)
+		return d
+	}
+	if s == nil {
+		d.Rule = ruleCopy(guards[0])
+		d.Err = loadErr
+		if !errors.Is(d.Err, ErrNoSession) {
+			d.Err = ErrNoSession
+		}
+		if d.API {
+			d.Status = http.StatusUnauthorized
+		} else {
+			d.Status, d.Location = http.StatusSeeOther, mw.loginLocation(r.URL)
+		}
+		return d
+	}
+	for _, cr := range guards {
+		if len(cr.Roles) > 0 && !slices.Contains(cr.Roles, s.Role) {
+			d.Rule = ruleCopy(cr)
+			d.Err = fmt.Errorf("%w by rule %q", ErrForbidden, cr.Pattern)
+			if !d.API && mw.unauth != nil {
+				d.Status, d.Location = http.StatusSeeOther, mw.unauth.String()
+			} else {
+				d.Status = http.StatusForbidden
+			}
+			return d
+		}
+	}
+	d.Rule = ruleCopy(guards[0])
+	return d
+}
+
+func ruleCopy(cr *compiledRule) *Rule {
+	if cr == nil {
+		return nil
+	}
+	r := cr.Rule
+	r.Roles = slices.Clone(r.Roles)
+	return &r
+}
+
+// pathViews returns the segments of every reading of the request path, the
+// cleaned one first: cleaned, as sent, and (when RawPath is set) the escaped
+// path as sent and cleaned, split on literal slashes only.
+func pathViews(u *url.URL) [][]string {
+	views := make([][]string, 0, 4)
+	add := func(v []string) {
+		for _, w := range views {
+			if slices.Equal(w, v) {
+				return
+			}
+		}
+		views = append(views, v)
+	}
+	add(match.Split(match.Clean(u.Path)))
+	add(match.Split(u.Path))
+	if u.RawPath != "" {
+		add(unescapeSegments(match.Split(u.RawPath)))
+		add(unescapeSegments(match.Split(path.Clean("/" + u.RawPath))))
+	}
+	return views
+}
+
+func unescapeSegments(segs []string) []string {
+	for i, s := range segs {
+		if d, err := url.PathUnescape(s); err == nil {
+			segs[i] = d
+		}
+	}
+	return segs
+}
+
+// isExempt reports the LoginURL or UnauthorizedURL path, read the same way
+// by every view (exactly: "/admin/../login" is not the login page to chi).
+func (mw *middleware) isExempt(views [][]string) bool {
+	for _, page := range mw.exempt {
+		all := true
+		for _, v := range views {
+			if !slices.Equal(v, page) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// matchRules returns, in rule order, the first rule matching each view.
+func (mw *middleware) matchRules(views [][]string) []*compiledRule {
+	var idx []int
+	for _, v := range views {
+		for i := range mw.rules {
+			if mw.rules[i].pat.MatchSegments(v) {
+				if !slices.Contains(idx, i) {
+					idx = append(idx, i)
+				}
+				break
+			}
+		}
+	}
+	slices.Sort(idx)
+	out := make([]*compiledRule, len(idx))
+	for j, i := range idx {
+		out[j] = &mw.rules[i]
+	}
+	return out
+}
+
+// isAPI reports a request answered with 401/403 JSON rather than redirects:
+// not GET/HEAD, under an API prefix, or asking for JSON and not HTML.
+func (mw *middleware) isAPI(r *http.Request, cleaned []string) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != "" {
+		return true
+	}
+	for _, p := range mw.apiPrefixes {
+		if p.MatchSegments(cleaned) {
+			return true
+		}
+	}
+	html, json := false, false
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			mt, params, _ := strings.Cut(part, ";")
+			if zeroQuality(params) {
+				continue // q=0 means "not acceptable"
+			}
+			switch mt = strings.ToLower(strings.TrimSpace(mt)); {
+			case mt == "text/html" || mt == "application/xhtml+xml":
+				html = true
+			case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+				json = true
+			}
+		}
+	}
+	return json && !html
+}
+
+func zeroQuality(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
+}
+
+// loginLocation is LoginURL with callbackUrl set to the request's own path
+// and query, made safe, and absolute when Origin is set.
+func (mw *middleware) loginLocation(u *url.URL) string {
+	target := u.EscapedPath()
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	cb := SafeCallbackURL(target, "")
+	if mw.origin != "" {
+		cb = mw.origin + cb
+	}
+	loc := *mw.login
+	q := loc.Query()
+	q.Set("callbackUrl", cb)
+	loc.RawQuery = q.Encode()
+	return loc.String()
+}
+
+func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision) {
+	h := w.Header()
+	noStore(h)
+	if d.Location != "" {
+		h.Set("Location", d.Location)
+	}
+	if d.API {
+		h.Set("Content-Type", "application/json")
+	}
+	if d.Status == http.StatusUnauthorized && m.allowBearer {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
+	m.mw.errorHandler(w, r, d.Status, d.Err)
+}
+
+// defaultErrorHandler writes a fixed body per status, never err's text.
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ error) {
+	h := w.Header()
+	if status >= 300 && status < 400 {
+		w.WriteHeader(status)
+		return
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	var body string
+	if strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		code := "error"
+		switch status {
+		case http.StatusBadRequest:
+			code = "bad_request"
+		case http.StatusUnauthorized:
+			code = "unauthorized"
+		case http.StatusForbidden:
+			code = "forbidden"
+		}
+		body = `{"error":"` + code + `"}`
+	} else {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		body = http.StatusText(status) + "\n"
+	}
+	w.WriteHeader(status)
+	if r == nil || r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// forward returns the request next sees: identity headers stripped, then
+// set from s, on a copy whose context carries s.
+func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
+	mw := &m.mw
+	spoofed := false
+	for k := range r.Header {
+		if mw.isIdentity(k) {
+			spoofed = true
+			break
+		}
+	}
+	if !spoofed && s == nil {
+		return r
+	}
+	ctx := r.Context()
+	if s != nil {
+		ctx = NewContext(ctx, s)
+	}
+	out := r.WithContext(ctx)
+	h := r.Header.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	for k := range h {
+		if mw.isIdentity(k) {
+			delete(h, k)
+		}
+	}
+	if s != nil {
+		m.setIdentity(ctx, h, mw.userIDHeader, s.UserID)
+		m.setIdentity(ctx, h, mw.roleHeader, s.Role)
+		if s.Token != nil {
+			for _, c := range mw.claimHeaders {
+				m.setIdentity(ctx, h, c.header, s.Token.StringClaim(c.claim))
+			}
+		}
+	}
+	out.Header = h
+	return out
+}
+
+func (mw *middleware) isIdentity(name string) bool {
+	for _, h := range mw.identity {
+		if sameHeader(h, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) setIdentity(ctx context.Context, h http.Header, name, value string) {
+	if value == "" {
+		return
+	}
+	if hasCTL(value) {
+		m.log(ctx, "identity header dropped: control character in value", "header", name)
+		return
+	}
+	h.Set(name, value)
+}
+
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCallbackURL caps callbackUrl values; longer ones fall back to "/".
+const maxCallbackURL = 2048
+
+// SafeCallbackURL returns raw when it is a safe place to send a user after
+// sign-in, and "/" otherwise. Accepted are:
+//
+//   - a path starting with a single "/" (never "//" or "/\"), and
+//   - when origin (scheme://host[:port]) is not empty, an absolute URL on
+//     exactly that origin, returned with the origin normalized to lower case.
+//
+// Everything else falls back to "/": protocol-relative and backslash forms,
+// other schemes and hosts, userinfo tricks, values longer than 2048 bytes,
+// empty or relative values ("evil.com", "./x"), and any byte outside
+// printable ASCII (control characters, tabs and newlines, which browsers
+// strip from URLs, spaces, raw non-ASCII: percent-encode it). Because a
+// login page may decode the value again, every percent-decoded form must
+// pass too: no encoded "//", "\", control characters, and no dot segments.
+func SafeCallbackURL(raw, origin string) string {
+	if raw == "" || len(raw) > maxCallbackURL {
+		return "/"
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c >= 0x7f {
+			return "/"
+		}
+	}
+	if raw[0] == '/' {
+		if safeRelative(raw) {
+			return raw
+		}
+		return "/"
+	}
+	o, ok := normalizeOrigin(origin)
+	if !ok || len(raw) < len(o) || !strings.EqualFold(raw[:len(o)], o) {
+		return "/"
+	}
+	rest := raw[len(o):]
+	if rest == "" {
+		return o + "/"
+	}
+	if rest[0] == '/' && safeRelative(rest) {
+		return o + rest
+	}
+	return "/"
+}
+
+// safeRelative checks a path that starts with "/" and holds printable ASCII
+// only, and each of its percent-decoded forms.
+func safeRelative(s string) bool {
+	for level := 0; level < 4; level++ {
+		if s == "" || s[0] != '/' || (len(s) > 1 && s[1] == '/') || strings.ContainsRune(s, '\\') || hasCTL(s) {
+			return false
+		}
+		p := s
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if seg == "." || seg == ".." {
+				return false
+			}
+		}
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			return level > 0 // the value itself must be well-formed
+		}
+		if d == s {
+			return true
+		}
+		s = d
+	}
+	return false
+}
+
+// normalizeOrigin returns origin as lower-case scheme://host[:port].
+func normalizeOrigin(origin string) (string, bool) {
+	if origin == "" {
+		return "", false
+	}
+	u, err := url.Parse(strings.TrimSuffix(origin, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.Opaque != "" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
+			return "", false
+		}
+	}
+	return u.Scheme + "://" + host, true
+}

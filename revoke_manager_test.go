@@ -251,3 +251,21 @@ func TestRevocationConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The session endpoint is polled by every Auth.js client: an outage of the
+// revocation store must answer null without clearing anyone's cookie.
+func TestSessionEndpointDuringStoreOutage(t *testing.T) {
+	store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
+	m, _ := newTestManager(t, Config{Store: store})
+	h := signIn(t, m, &User{ID: "a"})
+	store.fail = errors.New("connection refused")
+	rec := httptest.NewRecorder()
+	m.SessionHandler().ServeHTTP(rec, requestCarrying("GET", "/api/auth/session", h))
+	assert.Equal(t, "null", rec.Body.String())
+	assert.Empty(t, rec.Header().Values("Set-Cookie"))
+
+	store.fail = nil
+	rec = httptest.NewRecorder()
+	m.SessionHandler().ServeHTTP(rec, requestCarrying("GET", "/api/auth/session", h))
+	assert.NotEqual(t, "null", rec.Body.String(), "the session is back once the store is")
+}

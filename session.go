@@ -40,31 +40,38 @@ type Config struct {
 	RoleClaim string
 	Callbacks Callbacks
 	Events    Events
-	// Rules protect routes for [Manager.Handler], in Next.js matcher syntax;
-	// the first matching rule wins. Paths no rule matches pass through.
+	// Rules protect routes for [Manager.Handler], in Next.js matcher syntax
+	// (see [Rule]), matched ASCII case-insensitively; the first matching rule
+	// wins. Paths no rule matches pass through.
 	Rules []Rule
 	// LoginURL is where browsers without a session are redirected, with a
-	// callbackUrl; "" means "/login". It is never protected.
+	// callbackUrl; "" means "/login". A clean path or an http(s) URL; its
+	// path is never protected.
 	LoginURL string
 	// UnauthorizedURL is where browsers with the wrong role are redirected;
 	// "" means a 403 response.
 	UnauthorizedURL string
-	// APIPrefixes are path prefixes answered with 401/403 JSON instead of redirects.
+	// APIPrefixes are path prefixes ("/api", segment-bounded) answered with
+	// 401/403 JSON instead of redirects.
 	APIPrefixes []string
 	// Origin is the site's own origin (scheme://host[:port]); absolute
-	// callbackUrl values are accepted only for it. "" accepts relative paths only.
+	// callbackUrl values are accepted only for it, and the login redirect's
+	// callbackUrl is absolute on it. "" means relative paths only.
 	Origin string
 	// UserIDHeader and RoleHeader name the identity headers set on requests
 	// passed downstream; "" means "x-user-id" and "x-user-role".
 	UserIDHeader string
 	RoleHeader   string
-	// ClaimHeaders maps more request header names to token claims to forward.
+	// ClaimHeaders maps more request header names to token claims to
+	// forward; only string claims are forwarded.
 	ClaimHeaders map[string]string
 	// AllowBearer accepts "Authorization: Bearer <token>" when no session
 	// cookie is present, as Auth.js's getToken does. The cookie wins.
 	AllowBearer bool
-	// ErrorHandler is told about every rejected request; nil means the
-	// default, which never writes error text to the client.
+	// ErrorHandler writes every rejection: status 303 (Location already set
+	// on w), 401 or 403 (Content-Type application/json already set for
+	// API-style requests); err satisfies errors.Is with ErrNoSession or
+	// ErrForbidden. Nil means the default, which never writes error text.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
 	// Store, when set, holds revocations (see [Store]); it is checked on
@@ -287,14 +294,16 @@ func noSession(cause error) error {
 type loaded struct {
 	token   *Token
 	carried []string
+	bearer  bool // the token came from an Authorization header, not a cookie
 }
 
 // verify reads and decodes the session cookie, without callbacks.
 func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	raw, carried, err := m.jar.read(r)
+	fromHeader := false
 	if errors.Is(err, errNoCookie) && m.allowBearer {
 		if bearer, ok := bearerToken(r); ok {
-			raw, err = bearer, nil
+			raw, err, fromHeader = bearer, nil, true
 		}
 	}
 	if err != nil {
@@ -309,9 +318,9 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		m.cache.put(raw, tok)
 	}
 	if err := m.checkRevocation(r.Context(), tok); err != nil {
-		return &loaded{carried: carried}, err
+		return &loaded{carried: carried, bearer: fromHeader}, err
 	}
-	return &loaded{token: tok, carried: carried}, nil
+	return &loaded{token: tok, carried: carried, bearer: fromHeader}, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -346,13 +355,14 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	l, err := m.verify(r)
 	if err != nil {
-		if errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked) {
+		if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
 			m.clear(w, l.carried)
 		}
 		return nil, noSession(err)
 	}
 	tok := l.token
-	if age := m.now().Sub(tok.IssuedAt); tok.IssuedAt.IsZero() || age >= m.updateAge {
+	// A bearer token belongs to an API client: never turn it into a cookie.
+	if age := m.now().Sub(tok.IssuedAt); !l.bearer && (tok.IssuedAt.IsZero() || age >= m.updateAge) {
 		tok, err = m.reissue(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
 		if err != nil {
 			return nil, noSession(err)
@@ -519,10 +529,15 @@ func (m *Manager) SessionHandler() http.Handler {
 func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	l, err := m.verify(r)
 	if err != nil {
-		if len(l.carried) > 0 {
+		// Clear what is dead for good; an outage of the revocation store
+		// must not sign out every client that polls this endpoint.
+		if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
 			m.clear(w, l.carried)
 		}
 		return nil, err
+	}
+	if l.bearer {
+		return m.runSession(r.Context(), l.token)
 	}
 	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
 	if err != nil {
