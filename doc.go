@@ -1,0 +1,68 @@
+// Package edgeauth reads, refreshes, revokes and issues the session cookies
+// of Auth.js (next-auth v5, @auth/core) and next-auth v4, so that a Go
+// service beside a Next.js front end shares its sessions: stateless JWT
+// sessions, encrypted as Auth.js encrypts them.
+//
+// A [Manager] built by [New] from one [Config] does everything HTTP:
+// [Manager.SignIn], [Manager.Update], [Manager.SignOut], [Manager.Load],
+// [Manager.Refresh] (rolling expiry), [Manager.SessionHandler] (the
+// /api/auth/session endpoint) and [Manager.Handler], net/http middleware with
+// route rules, roles and identity headers. A [Codec] encodes and decodes
+// tokens without HTTP.
+//
+// # Compatibility
+//
+// Tokens are compact JWE with alg "dir". Auth.js (the default,
+// [FormatAuthJS]) encrypts with A256CBC-HS512 under a 64-byte key,
+// HKDF-SHA256(secret, salt = cookie name, info "Auth.js Generated Encryption
+// Key (<salt>)"), and names the key in a "kid" header (its RFC 7638
+// thumbprint); it also decodes A256GCM with the 32-byte key of the same
+// schedule. next-auth v4 ([FormatNextAuthV4]) uses A256GCM, info "NextAuth.js
+// Generated Encryption Key", and an empty salt. Encoding adds iat, exp and a
+// random jti, as both libraries do; exp and nbf are checked with Auth.js's
+// 15 s clock tolerance. Cookies are named and chunked as Auth.js's
+// SessionStore does (authjs.session-token, __Secure-authjs.session-token,
+// next-auth.session-token; NAME.0, NAME.1, … past 3936 bytes, 3933 for v4).
+//
+// All of this is tested against the real @auth/core 0.41.3 and next-auth
+// 4.24.15, in both directions, by the harness in testdata/authjs.
+//
+// # Key rotation
+//
+// Config.Secrets lists secrets newest first, like Auth.js's AUTH_SECRET
+// array ([SecretsFromEnv] reads AUTH_SECRET_3, AUTH_SECRET_2, AUTH_SECRET_1,
+// AUTH_SECRET in that order). The first secret encodes; decoding picks the
+// secret whose thumbprint matches the token's kid, and tries each secret in
+// turn for a token without kid (Auth.js tries only the first). To rotate,
+// put the new secret first, keep the old one until MaxAge has passed, then
+// drop it. Keys and thumbprints are derived once, in the constructor.
+//
+// # Revocation
+//
+// A stateless session stays valid until it expires. With Config.Store set
+// (a [MemoryStore] for one instance, the redisstore package for many), the
+// Manager checks every verified token against three remedies: a denylist of
+// token IDs ([Manager.RevokeToken]; [Manager.SignOut] revokes the token it
+// clears), a per-user cutoff that rejects every token issued before it
+// ([Manager.RevokeUser]: sign out everywhere, or ban), and token versions
+// (Config.TokenVersion). Checks happen after the token decrypts, so garbage
+// never reaches the store, and a failing or slow store fails closed unless
+// Config.RevocationFailOpen says otherwise.
+//
+// # Security
+//
+//   - Every failure caused by a token is an error that satisfies
+//     errors.Is(err, [ErrInvalidToken]); every failure of [Manager.Load] one
+//     that satisfies errors.Is(err, [ErrNoSession]). Errors never contain
+//     secrets or tokens, and the middleware never writes error text to clients.
+//   - Algorithms are allow-listed ("dir" with A256CBC-HS512 or A256GCM); zip,
+//     crit, JWS and JSON serialization are rejected, and token size, chunk
+//     count and header size are bounded before anything is parsed.
+//   - Callbacks that fail or panic end the request as "no session": no
+//     cookie is half set.
+//   - Identity headers (x-user-id, x-user-role) are removed from every
+//     incoming request and set only from a verified session.
+//   - The session cookie is HttpOnly and SameSite=Lax. A "__Host-" cookie
+//     name protects against cookie tossing from sibling subdomains (see
+//     [CookieConfig]).
+package edgeauth
