@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -229,6 +230,10 @@ func (c *Codec) Decode(token string) (*Token, error) {
 	plaintext, err := c.open(token)
 	if err != nil {
 		return nil, err
+	}
+	// As @auth/core's strict TextDecoder: invalid UTF-8 is not a claim set.
+	if !utf8.Valid(plaintext) {
+		return nil, fmt.Errorf("%w: payload is not UTF-8", ErrInvalidClaims)
 	}
 	t := new(Token)
 	if err := t.UnmarshalJSON(plaintext); err != nil {

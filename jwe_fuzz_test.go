@@ -57,32 +57,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func BenchmarkDecode(b *testing.B) {
-	c := newTestCodec(b, CodecConfig{})
-	raw, err := c.Encode(&Token{Subject: "user-123", Name: "Ada Lovelace", Email: "ada@example.com",
-		Claims: map[string]json.RawMessage{"role": json.RawMessage(`"admin"`)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Decode(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkEncode(b *testing.B) {
-	c := newTestCodec(b, CodecConfig{})
-	b.ReportAllocs()
-	for b.Loop() {
-		tok := &Token{Subject: "user-123", Name: "Ada Lovelace", Email: "ada@example.com"}
-		if _, err := c.Encode(tok); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // FuzzClaims checks the claim scanner against encoding/json: for any object
 // encoding/json accepts, Token sees the same members with the same values
 // (the last of a repeated name, as JSON.parse), and nothing else.

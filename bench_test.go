@@ -1,0 +1,107 @@
+package edgeauth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/binary"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The benchmarks share one token. testdata/authjs/bench.sh sets
+// EDGEAUTH_BENCH_SECRET and EDGEAUTH_BENCH_TOKEN so that @auth/core and Go
+// measure the very same token in one run; otherwise a typical Auth.js token
+// is made here.
+func benchSetup(b *testing.B) (secret, token string) {
+	b.Helper()
+	secret, token = os.Getenv("EDGEAUTH_BENCH_SECRET"), os.Getenv("EDGEAUTH_BENCH_TOKEN")
+	if secret != "" && token != "" {
+		return secret, token
+	}
+	secret = "bench-secret-0123456789abcdefghij"
+	c := newTestCodec(b, CodecConfig{Secrets: []string{secret}, Now: time.Now})
+	tok := &Token{Subject: "5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f", Name: "Ada Lovelace", Email: "ada@example.com",
+		Picture: "https://avatars.example.com/u/1234567?v=4"}
+	_ = tok.SetClaim("role", "admin")
+	_ = tok.SetClaim("id", tok.Subject)
+	token, err := c.Encode(tok)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return secret, token
+}
+
+func benchCodec(b *testing.B, secret string) *Codec {
+	return newTestCodec(b, CodecConfig{Secrets: []string{secret}, Now: time.Now})
+}
+
+// BenchmarkCryptoFloor is the cost of the cryptography alone for the
+// benchmark token: base64 decoding, the HMAC-SHA-512 tag check and the
+// AES-256-CBC decryption of RFC 7518 §5.2, with the derived key at hand.
+// Nothing that verifies this token can be cheaper.
+func BenchmarkCryptoFloor(b *testing.B) {
+	secret, token := benchSetup(b)
+	key := benchCodec(b, secret).keys[0].cbc
+	macKey, encKey := key[:32], key[32:]
+	parts := strings.Split(token, ".")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(token)))
+	for b.Loop() {
+		iv, err1 := base64.RawURLEncoding.DecodeString(parts[2])
+		ciphertext, err2 := base64.RawURLEncoding.DecodeString(parts[3])
+		tag, err3 := base64.RawURLEncoding.DecodeString(parts[4])
+		if err1 != nil || err2 != nil || err3 != nil {
+			b.Fatal("base64")
+		}
+		aad := []byte(parts[0])
+		mac := hmac.New(sha512.New, macKey)
+		mac.Write(aad)
+		mac.Write(iv)
+		mac.Write(ciphertext)
+		var al [8]byte
+		binary.BigEndian.PutUint64(al[:], uint64(len(aad))*8)
+		mac.Write(al[:])
+		if !hmac.Equal(mac.Sum(nil)[:32], tag) {
+			b.Fatal("tag")
+		}
+		block, err := aes.NewCipher(encKey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plaintext := make([]byte, len(ciphertext))
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(plaintext, ciphertext)
+		if pad := int(plaintext[len(plaintext)-1]); pad == 0 || pad > aes.BlockSize {
+			b.Fatal("padding")
+		}
+	}
+}
+
+// BenchmarkDecode is a cold decode: no cache, everything from the token string.
+func BenchmarkDecode(b *testing.B) {
+	secret, token := benchSetup(b)
+	c := benchCodec(b, secret)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(token)))
+	for b.Loop() {
+		if _, err := c.Decode(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	secret, _ := benchSetup(b)
+	c := benchCodec(b, secret)
+	b.ReportAllocs()
+	for b.Loop() {
+		tok := &Token{Subject: "5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f", Name: "Ada Lovelace", Email: "ada@example.com"}
+		if _, err := c.Encode(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
