@@ -19,8 +19,15 @@ const DefaultCacheSize = 10_000
 // bookkeeping on the hit path.
 type tokenCache struct {
 	mu      sync.RWMutex
-	entries map[string]*Token
+	entries map[string]*cacheEntry
 	max     int
+}
+
+// cacheEntry is a verified token and, when no session callback is
+// configured, the default session built from it (both read-only).
+type cacheEntry struct {
+	token   *Token
+	session *Session
 }
 
 func newTokenCache(size int) *tokenCache {
@@ -30,31 +37,31 @@ func newTokenCache(size int) *tokenCache {
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	return &tokenCache{entries: make(map[string]*Token, min(size, 1024)), max: size}
+	return &tokenCache{entries: make(map[string]*cacheEntry, min(size, 1024)), max: size}
 }
 
 // get returns the cached token for raw if it is still unexpired at now,
 // with the same rule as Codec.Decode.
-func (c *tokenCache) get(raw string, now time.Time, tolerance time.Duration) (*Token, bool) {
+func (c *tokenCache) get(raw string, now time.Time, tolerance time.Duration) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.RLock()
-	tok, ok := c.entries[raw]
+	e, ok := c.entries[raw]
 	c.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
-	if !tok.Expires.After(time.Unix(now.Unix(), 0).Add(-tolerance)) {
+	if !e.token.Expires.After(time.Unix(now.Unix(), 0).Add(-tolerance)) {
 		c.mu.Lock()
 		delete(c.entries, raw)
 		c.mu.Unlock()
 		return nil, false
 	}
-	return tok, true
+	return e, true
 }
 
-func (c *tokenCache) put(raw string, tok *Token) {
+func (c *tokenCache) put(raw string, e *cacheEntry) {
 	if c == nil {
 		return
 	}
@@ -66,7 +73,7 @@ func (c *tokenCache) put(raw string, tok *Token) {
 			break
 		}
 	}
-	c.entries[raw] = tok
+	c.entries[raw] = e
 }
 
 func (c *tokenCache) len() int {

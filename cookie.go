@@ -182,7 +182,7 @@ func (j *cookieJar) Name() string { return j.name }
 // No cookie is errNoCookie; a corrupt chunk set is ErrMalformed, an
 // oversized one ErrTooLarge (both ErrInvalidToken).
 func (j *cookieJar) read(r *http.Request) (token string, carried []string, err error) {
-	token, carried, err = chunk.Read(r.Cookies(), j.name, j.limits)
+	token, carried, err = chunk.Read(chunk.FromHeader(r.Header["Cookie"], j.name), j.name, j.limits)
 	switch {
 	case err == nil:
 		return token, carried, nil

@@ -157,6 +157,12 @@ func (m *Manager) initMiddleware(cfg Config) error {
 		}
 		mw.identity = append(mw.identity, h)
 	}
+	// Canonical names let setIdentity assign without re-canonicalizing per request.
+	mw.userIDHeader = http.CanonicalHeaderKey(mw.userIDHeader)
+	mw.roleHeader = http.CanonicalHeaderKey(mw.roleHeader)
+	for i := range mw.claimHeaders {
+		mw.claimHeaders[i].header = http.CanonicalHeaderKey(mw.claimHeaders[i].header)
+	}
 	m.mw = mw
 	return nil
 }
@@ -636,7 +642,7 @@ func (m *Manager) setIdentity(ctx context.Context, h http.Header, name, value st
 		m.log(ctx, "identity header dropped: control character in value", "header", name)
 		return
 	}
-	h.Set(name, value)
+	h[name] = []string{value} // name is canonical (initMiddleware)
 }
 
 func hasCTL(s string) bool {

@@ -260,8 +260,12 @@ func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
 	if m.store == nil && m.tokenVersion == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.revocationTimeout)
-	defer cancel()
+	// A MemoryStore never blocks; a timer per request would only cost.
+	if _, inMemory := m.store.(*MemoryStore); !inMemory || m.tokenVersion != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, m.revocationTimeout)
+		defer cancel()
+	}
 	userID := tok.StringClaim(m.userIDClaim)
 	if m.store != nil {
 		revoked, cutoff, err := m.store.Check(ctx, tok.ID, userID)

@@ -139,9 +139,9 @@ type Session struct {
 	UserID string
 	// Role is the role for Go code (x-user-role); by default the token's "role" claim.
 	Role string
-	// Token is the verified token the session was built from. It may be
-	// shared with other requests (see Config.CacheSize): treat it as read-only,
-	// and change a session's claims with [Manager.Update].
+	// Token is the verified token the session was built from. It and User
+	// may be shared with other requests (see Config.CacheSize): treat them as
+	// read-only, and change a session's claims with [Manager.Update].
 	Token *Token
 }
 
@@ -294,7 +294,8 @@ func noSession(cause error) error {
 type loaded struct {
 	token   *Token
 	carried []string
-	bearer  bool // the token came from an Authorization header, not a cookie
+	bearer  bool     // the token came from an Authorization header, not a cookie
+	session *Session // the cached default session, when there is one
 }
 
 // verify reads and decodes the session cookie, without callbacks.
@@ -309,18 +310,23 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	if err != nil {
 		return &loaded{carried: carried}, err
 	}
-	tok, ok := m.cache.get(raw, m.now(), m.codec.tolerance)
+	entry, ok := m.cache.get(raw, m.now(), m.codec.tolerance)
 	if !ok {
-		if tok, err = m.codec.Decode(raw); err != nil {
+		tok, err := m.codec.Decode(raw)
+		if err != nil {
 			m.log(r.Context(), "token rejected", "reason", err.Error())
 			return &loaded{carried: carried}, err
 		}
-		m.cache.put(raw, tok)
+		entry = &cacheEntry{token: tok}
+		if m.cache != nil && m.callbacks.Session == nil {
+			entry.session = m.defaultSession(tok)
+		}
+		m.cache.put(raw, entry)
 	}
-	if err := m.checkRevocation(r.Context(), tok); err != nil {
+	if err := m.checkRevocation(r.Context(), entry.token); err != nil {
 		return &loaded{carried: carried, bearer: fromHeader}, err
 	}
-	return &loaded{token: tok, carried: carried, bearer: fromHeader}, nil
+	return &loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -341,7 +347,17 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, noSession(err)
 	}
-	s, err := m.runSession(r.Context(), l.token)
+	return m.sessionOf(r.Context(), l)
+}
+
+// sessionOf returns the session of a verified, not re-issued token: a copy
+// of the cached default session, or the session callback's result.
+func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
+	if l.session != nil {
+		s := *l.session
+		return &s, nil
+	}
+	s, err := m.runSession(ctx, l.token)
 	if err != nil {
 		return nil, noSession(err)
 	}
@@ -362,11 +378,12 @@ func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, err
 	}
 	tok := l.token
 	// A bearer token belongs to an API client: never turn it into a cookie.
-	if age := m.now().Sub(tok.IssuedAt); !l.bearer && (tok.IssuedAt.IsZero() || age >= m.updateAge) {
-		tok, err = m.reissue(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
-		if err != nil {
-			return nil, noSession(err)
-		}
+	if age := m.now().Sub(tok.IssuedAt); l.bearer || !(tok.IssuedAt.IsZero() || age >= m.updateAge) {
+		return m.sessionOf(r.Context(), l)
+	}
+	tok, err = m.reissue(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+	if err != nil {
+		return nil, noSession(err)
 	}
 	s, err := m.runSession(r.Context(), tok)
 	if err != nil {

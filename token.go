@@ -335,8 +335,15 @@ func (t *Token) Claim(name string, v any) (bool, error) {
 
 // StringClaim returns the named claim when it is a JSON string, and "" otherwise.
 func (t *Token) StringClaim(name string) string {
-	var s string
-	if ok, err := t.Claim(name, &s); !ok || err != nil {
+	if f := t.stringField(name); f != nil && *f != "" {
+		return *f
+	}
+	raw, ok := t.Claims[name]
+	if !ok || len(raw) < 2 || raw[0] != '"' {
+		return ""
+	}
+	s, err := unquote(raw)
+	if err != nil {
 		return ""
 	}
 	return s

@@ -1,0 +1,111 @@
+package chunk
+
+import (
+	"net/http"
+	"strings"
+)
+
+// maxCookies mirrors net/http's default limit on cookies per request
+// (GODEBUG httpcookiemaxnum): past it, net/http parses none.
+const maxCookies = 3000
+
+// FromHeader returns the cookies of a request's Cookie header lines that
+// could belong to the session name (the name itself and name.<anything>),
+// in header order, parsed exactly as (*http.Request).Cookies parses them.
+// Unlike Cookies it does not parse or allocate for unrelated cookies, which
+// made up most of the cost of a cached session check.
+func FromHeader(lines []string, name string) []*http.Cookie {
+	count := 0
+	for _, line := range lines {
+		count += strings.Count(line, ";") + 1
+	}
+	if count > maxCookies {
+		return nil
+	}
+	var cookies []*http.Cookie
+	for _, line := range lines {
+		line = trim(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			part = trim(part)
+			if part == "" {
+				continue
+			}
+			n, v, _ := strings.Cut(part, "=")
+			n = trim(n)
+			if !strings.HasPrefix(n, name) || (len(n) > len(name) && n[len(name)] != '.') || !isToken(n) {
+				continue
+			}
+			v, quoted, ok := cookieValue(v)
+			if !ok {
+				continue
+			}
+			cookies = append(cookies, &http.Cookie{Name: n, Value: v, Quoted: quoted})
+		}
+	}
+	return cookies
+}
+
+// trim is textproto.TrimString: ASCII space, tab, CR and LF.
+func trim(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// cookieValue is net/http's parseCookieValue with double quotes allowed.
+func cookieValue(raw string) (string, bool, bool) {
+	quoted := false
+	if len(raw) > 1 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		raw, quoted = raw[1:len(raw)-1], true
+	}
+	for i := 0; i < len(raw); i++ {
+		if !valueBytes[raw[i]] {
+			return "", quoted, false
+		}
+	}
+	return raw, quoted, true
+}
+
+// valueBytes are the bytes net/http accepts in a cookie value.
+var valueBytes = func() (t [256]bool) {
+	for b := 0x20; b < 0x7f; b++ {
+		t[b] = b != '"' && b != ';' && b != '\\'
+	}
+	return t
+}()
+
+// isToken reports an RFC 7230 token, as net/http's cookie name check.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || !tokenChars[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChars = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
