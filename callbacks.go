@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 )
 
 // Trigger says why the jwt callback runs, as Auth.js's trigger parameter.
@@ -100,8 +101,20 @@ func (m *Manager) runJWT(ctx context.Context, p JWTParams) (tok *Token, err erro
 }
 
 // runSession builds the default session and calls the session callback.
-func (m *Manager) runSession(ctx context.Context, tok *Token) (s *Session, err error) {
-	s = m.defaultSession(tok)
+func (m *Manager) runSession(ctx context.Context, tok *Token) (*Session, error) {
+	return m.runSessionFrom(ctx, tok, nil)
+}
+
+// runSessionFrom is runSession starting from a cached default session,
+// which it copies so that the callback may change its copy freely.
+func (m *Manager) runSessionFrom(ctx context.Context, tok *Token, cached *Session) (s *Session, err error) {
+	if cached != nil {
+		c := *cached
+		c.User = maps.Clone(cached.User)
+		s = &c
+	} else {
+		s = m.defaultSession(tok)
+	}
 	if m.callbacks.Session == nil {
 		return s, nil
 	}

@@ -54,7 +54,8 @@ type Decision struct {
 	Location string
 	// Session is the verified session, or nil. A 403 keeps it.
 	Session *Session
-	// Rule is a copy of the rule that decided, or nil when none matched.
+	// Rule is the rule that decided, or nil when none matched. It is shared
+	// between requests: read it, do not modify it (the Manager keeps its own copy).
 	Rule *Rule
 	// API reports an API-style request, answered with JSON instead of redirects.
 	API bool
@@ -66,7 +67,8 @@ type Decision struct {
 
 type compiledRule struct {
 	Rule
-	pat *match.Pattern
+	pat  *match.Pattern
+	view *Rule // the copy Decision.Rule points to, made once
 }
 
 type claimHeader struct{ header, claim string }
@@ -103,7 +105,9 @@ func (m *Manager) initMiddleware(cfg Config) error {
 			return fmt.Errorf("%w: Rules[%d] %q: empty role", ErrConfig, i, r.Pattern)
 		}
 		r.Roles = slices.Clone(r.Roles)
-		mw.rules = append(mw.rules, compiledRule{Rule: r, pat: pat})
+		view := r
+		view.Roles = slices.Clone(r.Roles)
+		mw.rules = append(mw.rules, compiledRule{Rule: r, pat: pat, view: &view})
 	}
 	login := cfg.LoginURL
 	if login == "" {
@@ -406,9 +410,7 @@ func ruleCopy(cr *compiledRule) *Rule {
 	if cr == nil {
 		return nil
 	}
-	r := cr.Rule
-	r.Roles = slices.Clone(r.Roles)
-	return &r
+	return cr.view
 }
 
 // pathViews returns the segments of every reading of the request path, the
@@ -424,8 +426,11 @@ func pathViews(u *url.URL) [][]string {
 		}
 		views = append(views, v)
 	}
-	add(match.Split(match.Clean(u.Path)))
-	add(match.Split(u.Path))
+	cleaned := match.Clean(u.Path)
+	add(match.Split(cleaned))
+	if cleaned != u.Path {
+		add(match.Split(u.Path))
+	}
 	if u.RawPath != "" {
 		add(unescapeSegments(match.Split(u.RawPath)))
 		add(unescapeSegments(match.Split(path.Clean("/" + u.RawPath))))
@@ -462,6 +467,14 @@ func (mw *middleware) isExempt(views [][]string) bool {
 
 // matchRules returns, in rule order, the first rule matching each view.
 func (mw *middleware) matchRules(views [][]string) []*compiledRule {
+	if len(views) == 1 { // the common case: a clean path, read one way
+		for i := range mw.rules {
+			if mw.rules[i].pat.MatchSegments(views[0]) {
+				return []*compiledRule{&mw.rules[i]}
+			}
+		}
+		return nil
+	}
 	var idx []int
 	for _, v := range views {
 		for i := range mw.rules {

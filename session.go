@@ -318,7 +318,7 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 			return &loaded{carried: carried}, err
 		}
 		entry = &cacheEntry{token: tok}
-		if m.cache != nil && m.callbacks.Session == nil {
+		if m.cache != nil {
 			entry.session = m.defaultSession(tok)
 		}
 		m.cache.put(raw, entry)
@@ -353,11 +353,11 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // sessionOf returns the session of a verified, not re-issued token: a copy
 // of the cached default session, or the session callback's result.
 func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
-	if l.session != nil {
+	if l.session != nil && m.callbacks.Session == nil {
 		s := *l.session
 		return &s, nil
 	}
-	s, err := m.runSession(ctx, l.token)
+	s, err := m.runSessionFrom(ctx, l.token, l.session)
 	if err != nil {
 		return nil, noSession(err)
 	}

@@ -136,7 +136,10 @@ func Clean(p string) string {
 	if strings.IndexByte(p, '\\') >= 0 {
 		p = strings.ReplaceAll(p, `\`, "/")
 	}
-	return path.Clean("/" + p)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return path.Clean(p) // no allocation when p is already clean
 }
 
 // Split returns the segments of p after its leading slash, without
