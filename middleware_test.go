@@ -555,15 +555,18 @@ func TestMiddlewareContext(t *testing.T) {
 	s, err := FromContext(context.Background())
 	assert.Nil(t, s)
 	assert.ErrorIs(t, err, ErrNoSession)
-	s, err = FromContext(nil) //nolint:staticcheck // nil must not panic
+	//lint:ignore SA1012 a nil context must not panic
+	s, err = FromContext(nil)
 	assert.Nil(t, s)
 	assert.ErrorIs(t, err, ErrNoSession)
 	_, err = FromContext(NewContext(context.Background(), nil))
 	assert.ErrorIs(t, err, ErrNoSession)
-	_, err = FromContext(context.WithValue(context.Background(), "edgeauth", &Session{})) //nolint:staticcheck // a foreign key is not ours
+	//lint:ignore SA1029 a foreign string key is not ours
+	_, err = FromContext(context.WithValue(context.Background(), "edgeauth", &Session{}))
 	assert.ErrorIs(t, err, ErrNoSession)
 	want := &Session{UserID: "alice"}
-	got, err := FromContext(NewContext(nil, want)) //nolint:staticcheck // nil parent is tolerated
+	//lint:ignore SA1012 a nil parent is tolerated
+	got, err := FromContext(NewContext(nil, want))
 	require.NoError(t, err)
 	assert.Same(t, want, got)
 	assert.False(t, errors.Is(err, ErrNoSession))
