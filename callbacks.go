@@ -89,12 +89,15 @@ func (m *Manager) runJWT(ctx context.Context, p JWTParams) (tok *Token, err erro
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			m.log(ctx, "jwt callback panicked", "trigger", string(p.Trigger))
+			m.warn(ctx, "jwt callback panicked", "trigger", string(p.Trigger))
 			tok, err = nil, fmt.Errorf("%w: jwt callback panicked", ErrCallback)
 		}
 	}()
 	tok, err = m.callbacks.JWT(ctx, p)
 	if err != nil {
+		// The callback's error text is the application's and may hold
+		// anything; the log says only that it failed.
+		m.warn(ctx, "jwt callback failed", "trigger", string(p.Trigger))
 		return nil, fmt.Errorf("%w: jwt: %w", ErrCallback, err)
 	}
 	return tok, nil
@@ -120,12 +123,13 @@ func (m *Manager) runSessionFrom(ctx context.Context, tok *Token, cached *Sessio
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			m.log(ctx, "session callback panicked")
+			m.warn(ctx, "session callback panicked")
 			s, err = nil, fmt.Errorf("%w: session callback panicked", ErrCallback)
 		}
 	}()
 	out, err := m.callbacks.Session(ctx, SessionParams{Session: s, Token: tok})
 	if err != nil {
+		m.warn(ctx, "session callback failed")
 		return nil, fmt.Errorf("%w: session: %w", ErrCallback, err)
 	}
 	if out == nil {
@@ -162,7 +166,7 @@ func (m *Manager) defaultSession(tok *Token) *Session {
 func (m *Manager) fireEvent(ctx context.Context, name string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			m.log(ctx, "event handler panicked", "event", name)
+			m.warn(ctx, "event handler panicked", "event", name)
 		}
 	}()
 	fn()

@@ -306,10 +306,10 @@ func (m *Manager) lookupVersion(ctx context.Context, userID string) (v int64, er
 
 func (m *Manager) revocationFailed(ctx context.Context, err error) error {
 	if m.failOpen {
-		m.log(ctx, "revocation check failed; failing open", "error", err.Error())
+		m.warn(ctx, "revocation check failed; failing open", "error", err.Error())
 		return nil
 	}
-	m.log(ctx, "revocation check failed; no session", "error", err.Error())
+	m.warn(ctx, "revocation check failed; no session", "error", err.Error())
 	return fmt.Errorf("%w: %w", ErrRevocationUnavailable, err)
 }
 

@@ -86,7 +86,9 @@ type Config struct {
 	// TokenVersion together); zero means 500 ms.
 	RevocationTimeout time.Duration
 	// RevocationFailOpen accepts a verified token when the revocation check
-	// fails or times out. The default, false, fails closed: no session.
+	// fails or times out. The default, false, fails closed: no session (a
+	// protected route's ErrorHandler sees ErrRevocationUnavailable; every
+	// failure is logged at warning level either way).
 	RevocationFailOpen bool
 
 	// CacheSize bounds the cache of verified tokens that lets a repeated
@@ -265,9 +267,20 @@ func (m *Manager) Codec() *Codec { return m.codec }
 // CookieName returns the session cookie name (for Auth.js, also the HKDF salt).
 func (m *Manager) CookieName() string { return m.jar.Name() }
 
+// log records why a request had no session: debug level, since clients
+// cause most of these (expired or foreign cookies).
 func (m *Manager) log(ctx context.Context, msg string, args ...any) {
+	m.logAt(ctx, slog.LevelDebug, msg, args...)
+}
+
+// warn records what an operator must see: failing stores and callbacks.
+func (m *Manager) warn(ctx context.Context, msg string, args ...any) {
+	m.logAt(ctx, slog.LevelWarn, msg, args...)
+}
+
+func (m *Manager) logAt(ctx context.Context, level slog.Level, msg string, args ...any) {
 	if m.logger != nil {
-		m.logger.LogAttrs(ctx, slog.LevelDebug, "edgeauth: "+msg, argsToAttrs(args)...)
+		m.logger.LogAttrs(ctx, level, "edgeauth: "+msg, argsToAttrs(args)...)
 	}
 }
 

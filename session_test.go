@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -423,4 +424,39 @@ func TestBearerFallback(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "lee", s.UserID)
 	}
+}
+
+// Operators see failing callbacks and stores at warning level; clients'
+// bad cookies stay at debug level; nothing secret reaches the log.
+func TestLogging(t *testing.T) {
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, _ := newTestManager(t, Config{Secrets: []string{"log-secret-value"}, Logger: logger, Callbacks: Callbacks{
+		Session: func(context.Context, SessionParams) (*Session, error) { return nil, errors.New("db password=hunter2") },
+	}})
+	h := signInNoSession(t, m)
+	_, err := m.Load(requestCarrying("GET", "/", h))
+	require.ErrorIs(t, err, ErrCallback)
+	bad := httptest.NewRequest("GET", "/", nil)
+	bad.AddCookie(&http.Cookie{Name: "authjs.session-token", Value: "eyJhbGciOiJkaXIifQ..x.y.z"})
+	_, _ = m.Load(bad)
+
+	out := buf.String()
+	assert.Contains(t, out, `level=WARN msg="edgeauth: session callback failed"`)
+	assert.Contains(t, out, `level=DEBUG msg="edgeauth: token rejected"`)
+	for _, secret := range []string{"hunter2", "log-secret-value", responseCookies(h)[0].Value[:40]} {
+		assert.NotContains(t, out, secret)
+	}
+}
+
+// signInNoSession issues a cookie with the codec directly, since the
+// manager's own SignIn runs the (failing) session callback.
+func signInNoSession(t *testing.T, m *Manager) http.Header {
+	t.Helper()
+	tok := &Token{Subject: "u"}
+	raw, err := m.codec.Encode(tok)
+	require.NoError(t, err)
+	h := http.Header{}
+	require.NoError(t, m.jar.write(h, raw, tok.Expires, m.now(), nil))
+	return h
 }
