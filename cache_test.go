@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,4 +71,47 @@ func TestCacheBoundedAndOptional(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotSame(t, s1.Token, s2.Token)
 	assert.Zero(t, off.cache.len())
+}
+
+// What handlers and session callbacks get is theirs to change: the cached
+// token and default session never see it, even under -race.
+func TestCachedStateIsNotShared(t *testing.T) {
+	m, _ := newTestManager(t, Config{Store: NewMemoryStore(MemoryStoreConfig{}), Callbacks: Callbacks{
+		Session: func(_ context.Context, p SessionParams) (*Session, error) {
+			p.Token.DeleteClaim("jti")
+			_ = p.Token.SetClaim("seen", true)
+			p.Session.User["id"] = p.Token.Subject
+			return p.Session, nil
+		},
+	}})
+	h := signIn(t, m, &User{ID: "a"})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				s, err := m.Load(requestCarrying("GET", "/", h))
+				if !assert.NoError(t, err) {
+					return
+				}
+				s.User["scribble"] = 1
+			}
+		}()
+	}
+	wg.Wait()
+	tok, err := m.Codec().Decode(responseCookies(h)[0].Value)
+	require.NoError(t, err)
+	require.NoError(t, m.RevokeToken(context.Background(), tok))
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	require.ErrorIs(t, err, ErrRevoked, "the cached token kept its jti")
+
+	plain, _ := newTestManager(t, Config{})
+	h2 := signIn(t, plain, &User{ID: "b", Name: "B"})
+	s1, err := plain.Load(requestCarrying("GET", "/", h2))
+	require.NoError(t, err)
+	s1.User["name"] = "changed"
+	s2, err := plain.Load(requestCarrying("GET", "/", h2))
+	require.NoError(t, err)
+	assert.Equal(t, "B", s2.User["name"])
 }

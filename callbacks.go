@@ -127,6 +127,9 @@ func (m *Manager) runSessionFrom(ctx context.Context, tok *Token, cached *Sessio
 			s, err = nil, fmt.Errorf("%w: session callback panicked", ErrCallback)
 		}
 	}()
+	// The token may be shared through the cache: the callback gets its own copy.
+	tok = tok.Clone()
+	s.Token = tok
 	out, err := m.callbacks.Session(ctx, SessionParams{Session: s, Token: tok})
 	if err != nil {
 		m.warn(ctx, "session callback failed")

@@ -48,6 +48,9 @@ func checkSafe(t *testing.T, cb string) {
 }
 
 var hostileCallbacks = []string{
+	// An undecodable form after a decodable one: lenient decoders reach "///evil.com".
+	"/%252F%252Fevil.com%25zz",
+	"/%2525zz",
 	"//evil.com",
 	"//evil.com/x",
 	"///evil.com",

@@ -105,9 +105,19 @@ func (m *Manager) initMiddleware(cfg Config) error {
 			return fmt.Errorf("%w: Rules[%d] %q: empty role", ErrConfig, i, r.Pattern)
 		}
 		r.Roles = slices.Clone(r.Roles)
+		if r.Public {
+			// Guards fold case to fail closed; an exception must not widen.
+			pat = pat.Exact()
+		}
 		view := r
 		view.Roles = slices.Clone(r.Roles)
 		mw.rules = append(mw.rules, compiledRule{Rule: r, pat: pat, view: &view})
+	}
+	if cfg.Origin != "" {
+		var ok bool
+		if mw.origin, ok = normalizeOrigin(cfg.Origin); !ok {
+			return fmt.Errorf("%w: Origin %q: want scheme://host[:port]", ErrConfig, cfg.Origin)
+		}
 	}
 	login := cfg.LoginURL
 	if login == "" {
@@ -117,12 +127,16 @@ func (m *Manager) initMiddleware(cfg Config) error {
 	if mw.login, err = parsePageURL(login, "LoginURL"); err != nil {
 		return err
 	}
-	mw.exempt = append(mw.exempt, match.Split(mw.login.Path))
+	if mw.isOwnPage(mw.login) {
+		mw.exempt = append(mw.exempt, match.Split(mw.login.Path))
+	}
 	if cfg.UnauthorizedURL != "" {
 		if mw.unauth, err = parsePageURL(cfg.UnauthorizedURL, "UnauthorizedURL"); err != nil {
 			return err
 		}
-		mw.exempt = append(mw.exempt, match.Split(mw.unauth.Path))
+		if mw.isOwnPage(mw.unauth) {
+			mw.exempt = append(mw.exempt, match.Split(mw.unauth.Path))
+		}
 	}
 	for i, p := range cfg.APIPrefixes {
 		pat, err := match.Compile(strings.TrimSuffix(p, "/") + "/:rest*")
@@ -130,12 +144,6 @@ func (m *Manager) initMiddleware(cfg Config) error {
 			return fmt.Errorf("%w: APIPrefixes[%d] %q: must be a literal path", ErrConfig, i, p)
 		}
 		mw.apiPrefixes = append(mw.apiPrefixes, pat)
-	}
-	if cfg.Origin != "" {
-		var ok bool
-		if mw.origin, ok = normalizeOrigin(cfg.Origin); !ok {
-			return fmt.Errorf("%w: Origin %q: want scheme://host[:port]", ErrConfig, cfg.Origin)
-		}
 	}
 	mw.userIDHeader = orDefault(cfg.UserIDHeader, "x-user-id")
 	mw.roleHeader = orDefault(cfg.RoleHeader, "x-user-role")
@@ -169,6 +177,17 @@ func (m *Manager) initMiddleware(cfg Config) error {
 	}
 	m.mw = mw
 	return nil
+}
+
+// isOwnPage reports a login or unauthorized page served by this app: a
+// relative URL, or one of Config.Origin. Only those are exempt from the
+// rules; a page on another host must not unguard the same path here.
+func (mw *middleware) isOwnPage(u *url.URL) bool {
+	if u.Host == "" {
+		return true
+	}
+	o, ok := normalizeOrigin(u.Scheme + "://" + u.Host)
+	return ok && mw.origin != "" && o == mw.origin
 }
 
 func orDefault(v, def string) string {
@@ -731,7 +750,9 @@ func safeRelative(s string) bool {
 		}
 		d, err := url.PathUnescape(s)
 		if err != nil {
-			return level > 0 // the value itself must be well-formed
+			// A form we cannot decode is a form we cannot check; lenient
+			// decoders elsewhere might still turn it into "//host".
+			return false
 		}
 		if d == s {
 			return true

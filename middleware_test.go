@@ -571,3 +571,42 @@ func TestMiddlewareContext(t *testing.T) {
 	assert.Same(t, want, got)
 	assert.False(t, errors.Is(err, ErrNoSession))
 }
+
+// Exceptions never grow beyond what they name: a Public rule matches case
+// exactly, and a login page on another host exempts nothing here.
+func TestMiddlewareExceptionsDoNotWiden(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	serve := func(m *Manager, target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		m.Handler(next).ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		return rec
+	}
+
+	m := mwNew(t, Config{Secrets: []string{"s"}, Rules: []Rule{
+		{Pattern: "/api/health", Public: true},
+		{Pattern: "/api/:path*"},
+	}})
+	assert.Equal(t, 200, serve(m, "/api/health").Code)
+	for _, target := range []string{"/api/HEALTH", "/api/Health", "/API/health", "/api/health/x"} {
+		assert.Equal(t, 303, serve(m, target).Code, target)
+	}
+
+	for _, cfg := range []Config{
+		{LoginURL: "https://accounts.example.net/", Rules: []Rule{{Pattern: "/:path*"}}},
+		{LoginURL: "https://accounts.example.net/admin", Rules: []Rule{{Pattern: "/admin/:path*", Roles: []string{"admin"}}}},
+		{UnauthorizedURL: "https://help.example.net/admin", Rules: []Rule{{Pattern: "/admin/:path*"}}},
+	} {
+		cfg.Secrets = []string{"s"}
+		m := mwNew(t, cfg)
+		for _, target := range []string{"/", "/admin"} {
+			if d := m.Check(httptest.NewRequest("GET", target, nil)); d.Rule != nil {
+				assert.NotZero(t, d.Status, "%s with %+v", target, cfg.Rules)
+			}
+		}
+	}
+	// The same login page on our own origin stays reachable.
+	own := mwNew(t, Config{Secrets: []string{"s"}, Origin: "https://app.example", LoginURL: "https://app.example/login",
+		Rules: []Rule{{Pattern: "/:path*"}}})
+	assert.Equal(t, 200, serve(own, "/login").Code)
+	assert.Equal(t, 303, serve(own, "/dashboard").Code)
+}

@@ -317,9 +317,12 @@ func (m *Manager) revocationFailed(ctx context.Context, err error) error {
 // codec still accepts a token for the clock tolerance past its exp.
 func (m *Manager) keepFor() time.Duration { return m.codec.tolerance + time.Second }
 
-// RevokeToken denylists one token (by its jti) until it expires: the
-// remedy for a leaked cookie. Rolling refreshes keep the jti, so every
-// refreshed copy of the session is revoked with it.
+// RevokeToken denylists one token (by its jti): the remedy for a leaked
+// cookie. Rolling refreshes keep the jti, so every copy of the session is
+// revoked with it. The entry lasts until the latest expiry any copy can
+// have: a copy refreshed just before this call expires up to MaxAge from
+// now, later than tok itself (MaxAge must not be shorter than the issuing
+// app's).
 func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
 	if m.store == nil {
 		return ErrNoStore
@@ -327,7 +330,11 @@ func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
 	if tok == nil || tok.ID == "" || tok.Expires.IsZero() {
 		return fmt.Errorf("%w: token without jti or exp", ErrInvalidRevocation)
 	}
-	return m.store.RevokeToken(ctx, tok.ID, tok.Expires.Add(m.keepFor()))
+	until := m.now().Add(m.maxAge)
+	if tok.Expires.After(until) {
+		until = tok.Expires
+	}
+	return m.store.RevokeToken(ctx, tok.ID, until.Add(m.keepFor()))
 }
 
 // RevokeUser signs a user out everywhere: every token of userID issued

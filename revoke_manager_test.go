@@ -269,3 +269,39 @@ func TestSessionEndpointDuringStoreOutage(t *testing.T) {
 	m.SessionHandler().ServeHTTP(rec, requestCarrying("GET", "/api/auth/session", h))
 	assert.NotEqual(t, "null", rec.Body.String(), "the session is back once the store is")
 }
+
+// A copy refreshed just before sign-out expires later than the token used to
+// sign out; the denylist entry must outlive it.
+func TestRevokedSessionStaysRevokedForRefreshedCopies(t *testing.T) {
+	clk := newClock(testNow) // one clock for the manager and the store's expiry
+	m, _ := newTestManager(t, Config{Now: clk.Now, Store: NewMemoryStore(MemoryStoreConfig{Now: clk.Now})})
+	original := signIn(t, m, &User{ID: "alice"})
+	clk.Advance(25 * time.Hour)
+	w := httptest.NewRecorder()
+	_, err := m.Refresh(w, requestCarrying("GET", "/", original))
+	require.NoError(t, err)
+	stolen := w.Header()
+	require.Len(t, responseCookies(stolen), 1)
+
+	require.NoError(t, m.SignOut(httptest.NewRecorder(), requestCarrying("POST", "/logout", original)))
+	for _, after := range []time.Duration{0, 30*24*time.Hour - 25*time.Hour + time.Minute, 5 * time.Hour} {
+		clk.Advance(after)
+		_, err = m.Refresh(httptest.NewRecorder(), requestCarrying("GET", "/", stolen))
+		require.Error(t, err, "after %v more", after)
+		if !errors.Is(err, ErrExpired) {
+			require.ErrorIs(t, err, ErrRevoked)
+		}
+	}
+}
+
+// Signing out while the store's check fails still writes the revocation.
+func TestSignOutRevokesWhenCheckFails(t *testing.T) {
+	store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
+	m, _ := newTestManager(t, Config{Store: store})
+	h := signIn(t, m, &User{ID: "a"})
+	store.fail = errors.New("check timed out")
+	require.NoError(t, m.SignOut(httptest.NewRecorder(), requestCarrying("POST", "/logout", h)))
+	store.fail = nil
+	_, err := m.Load(requestCarrying("GET", "/", h))
+	require.ErrorIs(t, err, ErrRevoked)
+}

@@ -2,11 +2,13 @@ package edgeauth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -309,6 +311,7 @@ type loaded struct {
 	carried []string
 	bearer  bool     // the token came from an Authorization header, not a cookie
 	session *Session // the cached default session, when there is one
+	decoded *Token   // a token that verified but failed the revocation check
 }
 
 // verify reads and decodes the session cookie, without callbacks.
@@ -337,7 +340,8 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		m.cache.put(raw, entry)
 	}
 	if err := m.checkRevocation(r.Context(), entry.token); err != nil {
-		return &loaded{carried: carried, bearer: fromHeader}, err
+		// decoded lets SignOut revoke a token whose check failed.
+		return &loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
 	}
 	return &loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
 }
@@ -368,6 +372,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
 	if l.session != nil && m.callbacks.Session == nil {
 		s := *l.session
+		s.User = maps.Clone(s.User) // handlers may write to their copy
 		return &s, nil
 	}
 	s, err := m.runSessionFrom(ctx, l.token, l.session)
@@ -417,6 +422,11 @@ func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p J
 	if tok == nil {
 		m.clear(w, l.carried)
 		return nil, ErrSessionEnded
+	}
+	// A revocation that landed while the callback ran (a slow database,
+	// say) must not be outlived by the token issued now.
+	if err := m.checkRevocation(r.Context(), l.token); err != nil {
+		return nil, err
 	}
 	if err := m.issue(w, tok, l.carried, l.token.ID); err != nil {
 		return nil, err
@@ -517,8 +527,12 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 		tok = l.token
 	}
 	var revokeErr error
-	if tok != nil && m.store != nil {
-		revokeErr = m.RevokeToken(r.Context(), tok)
+	if toRevoke := cmp.Or(tok, l.decoded); toRevoke != nil && m.store != nil {
+		// Revoke even when the check failed (store down): the cookie may
+		// have been copied, and the store may be back for this write.
+		if revokeErr = m.RevokeToken(r.Context(), toRevoke); revokeErr == nil && errors.Is(err, ErrRevocationUnavailable) {
+			m.log(r.Context(), "sign-out revoked a token whose revocation check had failed")
+		}
 	}
 	if m.events.SignOut != nil {
 		m.fireEvent(r.Context(), "signOut", func() { m.events.SignOut(r.Context(), tok) })

@@ -6,7 +6,7 @@
 // regexps, groups and partial-segment parameters are rejected rather than
 // guessed at.
 //
-// Matching is segment-bounded and ASCII case-insensitive. Next.js compiles
+// Matching is segment-bounded and ASCII case-insensitive (but see [Pattern.Exact]). Next.js compiles
 // the pattern with path-to-regexp's default sensitive:false but then keeps
 // only the regexp source, so its runtime match is case-sensitive; folding
 // here is deliberate: "/ADMIN" is protected by "/admin/:path*" (fail closed).
@@ -45,6 +45,17 @@ type token struct {
 type Pattern struct {
 	src  string
 	toks []token
+	// exact makes literals match case-sensitively (see [Pattern.Exact]).
+	exact bool
+}
+
+// Exact returns a copy of p whose literal segments match case-sensitively,
+// for exceptions (public routes), which must never grow beyond what they
+// name: "/api/health" must not exempt "/api/HEALTH".
+func (p *Pattern) Exact() *Pattern {
+	c := *p
+	c.exact = true
+	return &c
 }
 
 // String returns the pattern as given to Compile.
@@ -175,7 +186,7 @@ func (p *Pattern) MatchSegments(segs []string) bool {
 			}
 			switch t := p.toks[i]; t.kind {
 			case literal:
-				if equalFoldASCII(t.lit, s) {
+				if t.lit == s || (!p.exact && equalFoldASCII(t.lit, s)) {
 					next |= 1 << (i + 1)
 				}
 			case one, optional:
