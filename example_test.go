@@ -124,7 +124,7 @@ func ExampleCodec() {
 		panic(err)
 	}
 	fmt.Println(tok.Subject, tok.Name, tok.Expires.Format(time.DateOnly))
-	_, err = codec.Decode(token[:len(token)-2] + "xx")
+	_, err = codec.Decode(token[:len(token)-8] + "AAAAAAAA") // a tampered tag
 	fmt.Println(err)
 	// Output:
 	// user-1 Ada 2026-12-29

@@ -342,30 +342,66 @@ func containsEnc(list []jose.ContentEncryption, enc jose.ContentEncryption) bool
 	return false
 }
 
-// checkCompactShape requires five base64url segments with an empty
-// encrypted-key segment (alg "dir"), before anything is decoded.
+// checkCompactShape requires five canonical base64url segments with an
+// empty encrypted-key segment (alg "dir"), before anything is decoded.
+// Canonical means no spare bits set in a segment's last character: base64
+// decoders ignore them, so without this one token would have many spellings
+// (and cache entries).
 func checkCompactShape(token string) error {
 	if token == "" {
 		return fmt.Errorf("%w: empty", ErrMalformed)
 	}
-	dots := 0
-	for i := 0; i < len(token); i++ {
-		switch ch := token[i]; {
-		case ch == '.':
-			dots++
-			if dots == 2 && i > 0 && token[i-1] != '.' {
-				return fmt.Errorf("%w: encrypted key must be empty for dir", ErrMalformed)
+	dots, start := 0, 0
+	for i := 0; i <= len(token); i++ {
+		if i < len(token) && token[i] != '.' {
+			if b64Value[token[i]] < 0 {
+				return fmt.Errorf("%w: not compact JWE", ErrMalformed)
 			}
-		case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9', ch == '-', ch == '_':
-		default:
-			return fmt.Errorf("%w: not compact JWE", ErrMalformed)
+			continue
 		}
+		if !canonicalSegment(token[start:i]) {
+			return fmt.Errorf("%w: non-canonical base64url", ErrMalformed)
+		}
+		if i == len(token) {
+			break
+		}
+		dots++
+		if dots == 2 && i > start {
+			return fmt.Errorf("%w: encrypted key must be empty for dir", ErrMalformed)
+		}
+		start = i + 1
 	}
 	if dots != 4 {
 		return fmt.Errorf("%w: compact JWE needs five segments", ErrMalformed)
 	}
 	return nil
 }
+
+// canonicalSegment reports an unpadded base64url string whose length is
+// possible and whose last character carries no spare bits.
+func canonicalSegment(seg string) bool {
+	switch len(seg) % 4 {
+	case 1:
+		return false
+	case 2:
+		return b64Value[seg[len(seg)-1]]&0x0f == 0
+	case 3:
+		return b64Value[seg[len(seg)-1]]&0x03 == 0
+	}
+	return true
+}
+
+// b64Value maps base64url characters to their 6-bit values, others to -1.
+var b64Value = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = int8(i)
+	}
+	return t
+}()
 
 // maxHeaderSize bounds the decoded protected header; Auth.js's is ~140 bytes.
 const maxHeaderSize = 1024
@@ -378,7 +414,7 @@ func parseHeader(segment string) (*header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSONSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
 	}

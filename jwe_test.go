@@ -227,6 +227,8 @@ func TestDecodeRejectsHostileTokens(t *testing.T) {
 		{"tampered iv", strings.Join([]string{parts[0], "", flip(parts[2], 3), parts[3], parts[4]}, "."), ErrDecrypt},
 		{"tampered ciphertext", strings.Join([]string{parts[0], "", parts[2], flip(parts[3], 5), parts[4]}, "."), ErrDecrypt},
 		{"tampered tag", strings.Join([]string{parts[0], "", parts[2], parts[3], flip(parts[4], 0)}, "."), ErrDecrypt},
+		{"non-canonical tag spelling", strings.Join([]string{parts[0], "", parts[2], parts[3], parts[4][:len(parts[4])-1] + nonCanonical(parts[4][len(parts[4])-1])}, "."), ErrMalformed},
+		{"impossible segment length", strings.Join([]string{parts[0], "", parts[2] + "AAA", parts[3], parts[4]}, "."), ErrMalformed},
 		{"truncated tag", strings.Join([]string{parts[0], "", parts[2], parts[3], parts[4][:10]}, "."), ErrInvalidToken},
 		{"payload array", seal(`[1,2]`), ErrInvalidClaims},
 		{"payload string", seal(`"x"`), ErrInvalidClaims},
@@ -343,4 +345,11 @@ func TestTokenClaimHelpers(t *testing.T) {
 	_, err = tok.MarshalJSON()
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, ErrInvalidToken))
+}
+
+// nonCanonical returns another spelling of the last character of a segment
+// whose length leaves spare bits: the same data bits, a spare bit set.
+func nonCanonical(c byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return string(alphabet[strings.IndexByte(alphabet, c)^1])
 }

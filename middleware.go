@@ -290,7 +290,10 @@ func FromContext(ctx context.Context) (*Session, error) {
 type ctxKey struct{}
 
 // Check decides for r as [Manager.Handler] would, without writing anything:
-// it verifies the session with [Manager.Load] (no rolling refresh).
+// it verifies the session with [Manager.Load]. One difference follows: Check
+// never re-issues, so a jwt callback that would end or fail the session on
+// its rolling refresh (TriggerRefresh, for tokens older than UpdateAge) is
+// not consulted, and Handler may reject what Check passes.
 func (m *Manager) Check(r *http.Request) Decision {
 	var s *Session
 	var err error
@@ -642,6 +645,22 @@ func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
 	for k := range h {
 		if mw.isIdentity(k) {
 			delete(h, k)
+		}
+	}
+	// "Connection: X-User-Id" would make a proxy downstream drop the
+	// headers set below (hop-by-hop); the client may not name them.
+	if conn := h.Values("Connection"); len(conn) > 0 {
+		var keep []string
+		for _, v := range conn {
+			for _, opt := range strings.Split(v, ",") {
+				if opt = strings.TrimSpace(opt); opt != "" && !mw.isIdentity(opt) {
+					keep = append(keep, opt)
+				}
+			}
+		}
+		h.Del("Connection")
+		if len(keep) > 0 {
+			h.Set("Connection", strings.Join(keep, ", "))
 		}
 	}
 	if s != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -609,4 +611,30 @@ func TestMiddlewareExceptionsDoNotWiden(t *testing.T) {
 		Rules: []Rule{{Pattern: "/:path*"}}})
 	assert.Equal(t, 200, serve(own, "/login").Code)
 	assert.Equal(t, 303, serve(own, "/dashboard").Code)
+}
+
+// A client cannot make a reverse proxy behind the middleware drop the
+// identity headers by naming them hop-by-hop in Connection.
+func TestMiddlewareConnectionCannotDropIdentity(t *testing.T) {
+	var got http.Header
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	require.NoError(t, err)
+	m := mwNew(t, mwConfig(mwNow))
+	front := httptest.NewServer(m.Handler(httputil.NewSingleHostReverseProxy(target)))
+	defer front.Close()
+
+	req, err := http.NewRequest("GET", front.URL+"/dashboard", nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: mwSignIn(t, m, "alice")})
+	req.Header.Set("Connection", "X-User-Role, x-user-id, X-Debug")
+	req.Header.Set("X-Debug", "1")
+	resp, err := front.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "alice", got.Get("X-User-Id"))
+	assert.Equal(t, "user", got.Get("X-User-Role"))
+	assert.Empty(t, got.Get("X-Debug"), "other hop-by-hop names still work")
 }

@@ -67,7 +67,7 @@ func (t *Token) timeField(name string) *time.Time {
 // nbf) must be finite numbers between 0 and year 9999. As with JSON.parse, a
 // repeated claim name takes its last value.
 func (t *Token) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
+	data = trimJSONSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalidClaims)
 	}
@@ -111,6 +111,20 @@ func (t *Token) UnmarshalJSON(data []byte) error {
 		return nil
 	})
 }
+
+// trimJSONSpace trims the four whitespace bytes JSON allows, and no others
+// (JSON.parse rejects a payload wrapped in, say, a vertical tab).
+func trimJSONSpace(b []byte) []byte {
+	for len(b) > 0 && isJSONSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // claimName decodes a member name, without allocating for the standard ones.
 func claimName(raw []byte) (string, error) {
