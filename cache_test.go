@@ -33,8 +33,8 @@ func TestCacheHoldsOnlyVerifiedTokens(t *testing.T) {
 }
 
 func TestCacheHitStillChecksExpiryAndRevocation(t *testing.T) {
-	store := NewMemoryStore(MemoryStoreConfig{})
-	m, clk := newTestManager(t, Config{Store: store, MaxAge: time.Hour})
+	clk := newClock(testNow)
+	m, _ := newTestManagerAt(t, clk, Config{Store: memStore(clk), MaxAge: time.Hour})
 	h := signIn(t, m, &User{ID: "a"})
 	_, err := m.Load(requestCarrying("GET", "/", h))
 	require.NoError(t, err)
@@ -76,7 +76,8 @@ func TestCacheBoundedAndOptional(t *testing.T) {
 // What handlers and session callbacks get is theirs to change: the cached
 // token and default session never see it, even under -race.
 func TestCachedStateIsNotShared(t *testing.T) {
-	m, _ := newTestManager(t, Config{Store: NewMemoryStore(MemoryStoreConfig{}), Callbacks: Callbacks{
+	clk := newClock(testNow)
+	m, _ := newTestManagerAt(t, clk, Config{Store: memStore(clk), Callbacks: Callbacks{
 		Session: func(_ context.Context, p SessionParams) (*Session, error) {
 			p.Token.DeleteClaim("jti")
 			_ = p.Token.SetClaim("seen", true)

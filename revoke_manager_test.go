@@ -23,9 +23,10 @@ import (
 // The three remedies of the seed article (denylist, sign-out-everywhere,
 // token versions), run through the Manager against each store.
 func TestRevocationRemedies(t *testing.T) {
-	stores := map[string]func(t *testing.T) Store{
-		"memory": func(t *testing.T) Store { return NewMemoryStore(MemoryStoreConfig{}) },
-		"redis": func(t *testing.T) Store {
+	// The clock starts at the real time: Redis expires keys on its own clock.
+	stores := map[string]func(t *testing.T, clk *clock) Store{
+		"memory": func(t *testing.T, clk *clock) Store { return memStore(clk) },
+		"redis": func(t *testing.T, _ *clock) Store {
 			client := redis.NewClient(&redis.Options{Addr: redistest.Start(t), ContextTimeoutEnabled: true})
 			t.Cleanup(func() { _ = client.Close() })
 			return redisstore.New(client, redisstore.Options{Prefix: "test:" + t.Name() + ":"})
@@ -36,9 +37,15 @@ func TestRevocationRemedies(t *testing.T) {
 	}
 }
 
-func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
+func testRemedies(t *testing.T, storeOn func(t *testing.T, clk *clock) Store) {
+	// setup returns a manager and its store on one clock, near real time.
+	setup := func(t *testing.T, cfg Config) (*Manager, *clock) {
+		clk := newClock(time.Now().Unix())
+		cfg.Store = storeOn(t, clk)
+		return newTestManagerAt(t, clk, cfg)
+	}
 	t.Run("sign-out revokes the token everywhere", func(t *testing.T) {
-		m, _ := newTestManager(t, Config{Store: newStore(t)})
+		m, _ := setup(t, Config{})
 		alice := signIn(t, m, &User{ID: "alice"})
 		other := signIn(t, m, &User{ID: "alice"})
 
@@ -54,7 +61,7 @@ func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
 	})
 
 	t.Run("sign out everywhere", func(t *testing.T) {
-		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		m, clk := setup(t, Config{})
 		phone := signIn(t, m, &User{ID: "bob"})
 		laptop := signIn(t, m, &User{ID: "bob"})
 		carol := signIn(t, m, &User{ID: "carol"})
@@ -75,7 +82,7 @@ func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
 	})
 
 	t.Run("revoked token is never re-issued", func(t *testing.T) {
-		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		m, clk := setup(t, Config{})
 		h := signIn(t, m, &User{ID: "dan"})
 		tok, err := m.Codec().Decode(responseCookies(h)[0].Value)
 		require.NoError(t, err)
@@ -89,7 +96,7 @@ func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
 	})
 
 	t.Run("refreshed copies share the revocation", func(t *testing.T) {
-		m, clk := newTestManager(t, Config{Store: newStore(t)})
+		m, clk := setup(t, Config{})
 		h := signIn(t, m, &User{ID: "eve"})
 		clk.Advance(25 * time.Hour)
 		w := httptest.NewRecorder()
@@ -106,8 +113,7 @@ func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("token versions", func(t *testing.T) {
 		var current atomic.Int64
 		current.Store(1)
-		m, _ := newTestManager(t, Config{
-			Store: newStore(t),
+		m, clk := setup(t, Config{
 			Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
 				if p.User != nil {
 					_ = p.Token.SetClaim("version", current.Load())
@@ -133,7 +139,7 @@ func testRemedies(t *testing.T, newStore func(t *testing.T) Store) {
 		_, err = m.Load(requestCarrying("GET", "/", fresh))
 		require.NoError(t, err)
 
-		noVersion, _ := newTestManager(t, Config{})
+		noVersion, _ := newTestManagerAt(t, clk, Config{})
 		unversioned := signIn(t, noVersion, &User{ID: "fay"})
 		_, err = m.Load(requestCarrying("GET", "/", unversioned))
 		require.ErrorIs(t, err, ErrRevoked, "a token without the version claim is rejected")
@@ -165,8 +171,9 @@ func (s *countingStore) Check(ctx context.Context, jti, userID string) (bool, ti
 
 func TestRevocationFailures(t *testing.T) {
 	t.Run("garbage never reaches the store", func(t *testing.T) {
-		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
-		m, _ := newTestManager(t, Config{Store: store})
+		clk := newClock(testNow)
+		store := &countingStore{Store: memStore(clk)}
+		m, _ := newTestManagerAt(t, clk, Config{Store: store})
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: "authjs.session-token", Value: "eyJhbGciOiJkaXIifQ..x.y.z"})
 		_, err := m.Load(r)
@@ -181,8 +188,9 @@ func TestRevocationFailures(t *testing.T) {
 	})
 
 	t.Run("store error fails closed and keeps the cookie", func(t *testing.T) {
-		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), fail: errors.New("connection refused")}
-		m, _ := newTestManager(t, Config{Store: store})
+		clk := newClock(testNow)
+		store := &countingStore{Store: memStore(clk), fail: errors.New("connection refused")}
+		m, _ := newTestManagerAt(t, clk, Config{Store: store})
 		h := signIn(t, m, &User{ID: "a"})
 		w := httptest.NewRecorder()
 		_, err := m.Refresh(w, requestCarrying("GET", "/", h))
@@ -192,8 +200,9 @@ func TestRevocationFailures(t *testing.T) {
 	})
 
 	t.Run("fail open when chosen", func(t *testing.T) {
-		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), fail: errors.New("down")}
-		m, _ := newTestManager(t, Config{Store: store, RevocationFailOpen: true})
+		clk := newClock(testNow)
+		store := &countingStore{Store: memStore(clk), fail: errors.New("down")}
+		m, _ := newTestManagerAt(t, clk, Config{Store: store, RevocationFailOpen: true})
 		s, err := m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: "a"})))
 		require.NoError(t, err)
 		assert.Equal(t, "a", s.UserID)
@@ -201,8 +210,9 @@ func TestRevocationFailures(t *testing.T) {
 
 	t.Run("a hanging store is bounded by the timeout", func(t *testing.T) {
 		before := runtime.NumGoroutine()
-		store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{}), hang: true}
-		m, _ := newTestManager(t, Config{Store: store, RevocationTimeout: 20 * time.Millisecond})
+		clk := newClock(testNow)
+		store := &countingStore{Store: memStore(clk), hang: true}
+		m, _ := newTestManagerAt(t, clk, Config{Store: store, RevocationTimeout: 20 * time.Millisecond})
 		h := signIn(t, m, &User{ID: "a"})
 		var wg sync.WaitGroup
 		for range 8 {
@@ -226,7 +236,8 @@ func TestRevocationFailures(t *testing.T) {
 
 // Many goroutines signing in, checking and revoking: no revocation is lost.
 func TestRevocationConcurrency(t *testing.T) {
-	m, _ := newTestManager(t, Config{Store: NewMemoryStore(MemoryStoreConfig{})})
+	clk := newClock(testNow)
+	m, _ := newTestManagerAt(t, clk, Config{Store: memStore(clk)})
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Add(1)
@@ -255,8 +266,9 @@ func TestRevocationConcurrency(t *testing.T) {
 // The session endpoint is polled by every Auth.js client: an outage of the
 // revocation store must answer null without clearing anyone's cookie.
 func TestSessionEndpointDuringStoreOutage(t *testing.T) {
-	store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
-	m, _ := newTestManager(t, Config{Store: store})
+	clk := newClock(testNow)
+	store := &countingStore{Store: memStore(clk)}
+	m, _ := newTestManagerAt(t, clk, Config{Store: store})
 	h := signIn(t, m, &User{ID: "a"})
 	store.fail = errors.New("connection refused")
 	rec := httptest.NewRecorder()
@@ -273,8 +285,8 @@ func TestSessionEndpointDuringStoreOutage(t *testing.T) {
 // A copy refreshed just before sign-out expires later than the token used to
 // sign out; the denylist entry must outlive it.
 func TestRevokedSessionStaysRevokedForRefreshedCopies(t *testing.T) {
-	clk := newClock(testNow) // one clock for the manager and the store's expiry
-	m, _ := newTestManager(t, Config{Now: clk.Now, Store: NewMemoryStore(MemoryStoreConfig{Now: clk.Now})})
+	clk := newClock(testNow)
+	m, _ := newTestManagerAt(t, clk, Config{Store: memStore(clk)})
 	original := signIn(t, m, &User{ID: "alice"})
 	clk.Advance(25 * time.Hour)
 	w := httptest.NewRecorder()
@@ -296,8 +308,9 @@ func TestRevokedSessionStaysRevokedForRefreshedCopies(t *testing.T) {
 
 // Signing out while the store's check fails still writes the revocation.
 func TestSignOutRevokesWhenCheckFails(t *testing.T) {
-	store := &countingStore{Store: NewMemoryStore(MemoryStoreConfig{})}
-	m, _ := newTestManager(t, Config{Store: store})
+	clk := newClock(testNow)
+	store := &countingStore{Store: memStore(clk)}
+	m, _ := newTestManagerAt(t, clk, Config{Store: store})
 	h := signIn(t, m, &User{ID: "a"})
 	store.fail = errors.New("check timed out")
 	require.NoError(t, m.SignOut(httptest.NewRecorder(), requestCarrying("POST", "/logout", h)))

@@ -19,13 +19,22 @@ import (
 // clock is a settable test clock.
 type clock struct{ unix atomic.Int64 }
 
+func memStore(clk *clock) *MemoryStore { return NewMemoryStore(MemoryStoreConfig{Now: clk.Now}) }
+
 func newClock(unix int64) *clock         { c := &clock{}; c.unix.Store(unix); return c }
 func (c *clock) Now() time.Time          { return time.Unix(c.unix.Load(), 0) }
 func (c *clock) Advance(d time.Duration) { c.unix.Add(int64(d / time.Second)) }
 
 func newTestManager(t testing.TB, cfg Config) (*Manager, *clock) {
 	t.Helper()
-	clk := newClock(testNow)
+	return newTestManagerAt(t, newClock(testNow), cfg)
+}
+
+// newTestManagerAt runs the manager on clk. A MemoryStore in a test must run
+// on the same clock (memStore): on the real clock it would drop revocations
+// whose expiry, computed on the test clock, is already past in real time.
+func newTestManagerAt(t testing.TB, clk *clock, cfg Config) (*Manager, *clock) {
+	t.Helper()
 	if cfg.Secrets == nil {
 		cfg.Secrets = []string{"test-secret"}
 	}
