@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
 // Store holds revocations. Implementations must be safe for concurrent use.
@@ -24,23 +26,11 @@ var (
 	// forgetting a live one. Callers must treat it as a failed revocation.
 	ErrStoreFull = errors.New("edgeauth: revocation store full")
 	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
-	ErrInvalidRevocation = errors.New("edgeauth: invalid revocation")
+	ErrInvalidRevocation = revocation.ErrInvalid
 )
 
-// cutoffSecond returns the whole-second cutoff a store records for a ban issued at before:
-// before rounded UP to the next whole second when it has a fractional part.
-//
-// Tokens carry iat in whole seconds, so a ban at 12:00:00.7 must reject a token with
-// iat 12:00:00 (it may have been issued at 12:00:00.9, before or after the ban; we cannot
-// tell, so we reject). The price is that a sign-in within the same second as the ban is
-// rejected too; signing in again in a later second works.
-func cutoffSecond(before time.Time) int64 {
-	s := before.Unix()
-	if before.Nanosecond() != 0 {
-		s++
-	}
-	return s
-}
+// cutoffSecond rounds a ban's time up to whole seconds (see revocation.CutoffSecond).
+func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
 
 // revokedByCutoff is the rule the manager applies to the cutoff returned by Store.Check:
 // a zero cutoff revokes nothing; otherwise a token without iat is revoked, and a token is

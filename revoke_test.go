@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeauth/edgeauth/internal/storetest"
+	"github.com/edgeauth/edgeauth/redisstore"
 )
 
 var storeTestStart = time.Date(2025, 6, 1, 12, 0, 0, 250_000_000, time.UTC)
@@ -128,4 +129,11 @@ func TestCutoffSecond(t *testing.T) {
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(time.Nanosecond)))
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(999_999_999)))
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(time.Second)))
+}
+
+// Both stores return the one invalid-revocation error value.
+func TestInvalidRevocationIsOneError(t *testing.T) {
+	err := NewMemoryStore(MemoryStoreConfig{}).RevokeToken(context.Background(), "", time.Now().Add(time.Hour))
+	require.ErrorIs(t, err, ErrInvalidRevocation)
+	require.ErrorIs(t, err, redisstore.ErrInvalidRevocation)
 }

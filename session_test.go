@@ -393,7 +393,9 @@ func TestSessionJSONShape(t *testing.T) {
 }
 
 func TestNewConfigErrors(t *testing.T) {
-	t.Setenv("AUTH_SECRET", "")
+	for _, name := range []string{"AUTH_SECRET", "AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"} {
+		t.Setenv(name, "")
+	}
 	_, err := New(Config{})
 	assert.ErrorIs(t, err, ErrNoSecret)
 	t.Setenv("AUTH_SECRET", "from-env")

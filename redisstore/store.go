@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
@@ -26,7 +28,7 @@ const DefaultPrefix = "edgeauth:"
 
 var (
 	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
-	ErrInvalidRevocation = errors.New("edgeauth: invalid revocation")
+	ErrInvalidRevocation = revocation.ErrInvalid
 	// ErrNoClient is returned by a Store created with a nil client.
 	ErrNoClient = errors.New("edgeauth: redis store has no client")
 	// ErrCorruptEntry is returned when a stored cutoff is not an integer (the key was
@@ -184,15 +186,8 @@ func hashID(id string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// cutoffSecond rounds up to whole seconds: a ban at 12:00:00.7 must reject iat 12:00:00.
-// It matches edgeauth's rule for MemoryStore.
-func cutoffSecond(before time.Time) int64 {
-	s := before.Unix()
-	if before.Nanosecond() != 0 {
-		s++
-	}
-	return s
-}
+// cutoffSecond rounds up to whole seconds, exactly as the memory store.
+func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
 
 // ceilMilli rounds up so an entry never expires before the instant it was asked to last to.
 func ceilMilli(t time.Time) int64 {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeauth/edgeauth/internal/testenv"
 )
 
 // TestBinary builds the real command and runs it as a subprocess, so main,
@@ -20,10 +22,7 @@ import (
 func TestBinary(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("go not found on PATH (required when CI is set): %v", err)
-		}
-		t.Skip("go not found on PATH")
+		testenv.Missing(t, "go not found on PATH")
 	}
 	bin := filepath.Join(t.TempDir(), "edgeauth")
 	build := exec.Command(goTool, "build", "-o", bin, ".")

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/testenv"
 )
 
 const (
@@ -44,10 +46,7 @@ func StartServer(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found on PATH (required when CI is set): %v", err)
-		}
-		t.Skipf("redis-server not found on PATH; install it (apt-get install redis-server) to run this test")
+		testenv.Missing(t, "redis-server not found on PATH; install it (apt-get install redis-server) to run this test")
 	}
 	s := &Server{bin: bin, dir: t.TempDir()}
 	t.Cleanup(func() {

@@ -1,0 +1,24 @@
+// Package revocation holds what the revocation stores share, so that the
+// memory store and redisstore agree to the second and to the error value.
+package revocation
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrInvalid is returned for a revocation with an empty ID or a zero time.
+// edgeauth.ErrInvalidRevocation and redisstore.ErrInvalidRevocation are
+// this value, so errors.Is answers the same for every store.
+var ErrInvalid = errors.New("edgeauth: invalid revocation")
+
+// CutoffSecond is the whole-second cutoff a store records for a ban issued
+// at before, rounded up: iat has whole seconds, so a ban at 12:00:00.7 must
+// reject a token with iat 12:00:00.
+func CutoffSecond(before time.Time) int64 {
+	s := before.Unix()
+	if before.Nanosecond() != 0 {
+		s++
+	}
+	return s
+}
