@@ -17,7 +17,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// The benchmarks share one token. testdata/authjs/bench.sh sets
+// The benchmarks share one token. testdata/authjs/bench.mjs sets
 // EDGEAUTH_BENCH_SECRET and EDGEAUTH_BENCH_TOKEN so that @auth/core and Go
 // measure the very same token in one run; otherwise a typical Auth.js token
 // is made here.

@@ -25,7 +25,9 @@ const (
 // User is what an application knows about a user at sign-in, as the user
 // object Auth.js hands to the jwt callback.
 type User struct {
-	ID    string
+	// ID becomes the token's sub.
+	ID string
+	// Name, Email and Image become name, email and picture.
 	Name  string
 	Email string
 	Image string
@@ -39,7 +41,8 @@ type User struct {
 type JWTParams struct {
 	// Token is the token to store: on sign-in Auth.js's default token
 	// (sub, name, email, picture from User), otherwise the verified token.
-	Token   *Token
+	Token *Token
+	// Trigger says why the callback runs.
 	Trigger Trigger
 	// User is set on TriggerSignIn and TriggerSignUp only.
 	User *User
@@ -51,7 +54,9 @@ type JWTParams struct {
 type SessionParams struct {
 	// Session is the default session built from Token, to be changed or replaced.
 	Session *Session
-	Token   *Token
+	// Token is the verified token, a copy the callback may change freely
+	// (changes are not stored: use the jwt callback for that).
+	Token *Token
 }
 
 // Callbacks shape tokens and sessions, as Auth.js's jwt and session callbacks.
@@ -127,8 +132,12 @@ func (m *Manager) runSessionFrom(ctx context.Context, tok *Token, cached *Sessio
 			s, err = nil, fmt.Errorf("%w: session callback panicked", ErrCallback)
 		}
 	}()
-	// The token may be shared through the cache: the callback gets its own copy.
-	tok = tok.Clone()
+	// The token may be shared through the cache: the callback gets its own
+	// copy. The claim values themselves are shared: claims are replaced
+	// (SetClaim), never edited in place.
+	c := *tok
+	c.Claims = maps.Clone(tok.Claims)
+	tok = &c
 	s.Token = tok
 	out, err := m.callbacks.Session(ctx, SessionParams{Session: s, Token: tok})
 	if err != nil {

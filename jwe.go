@@ -28,6 +28,7 @@ const (
 	FormatNextAuthV4
 )
 
+// String returns "authjs" or "next-auth-v4".
 func (f Format) String() string {
 	switch f {
 	case FormatAuthJS:
@@ -40,7 +41,9 @@ func (f Format) String() string {
 
 // Defaults, as in Auth.js.
 const (
-	DefaultMaxAge         = 30 * 24 * time.Hour
+	// DefaultMaxAge is Auth.js's session.maxAge: 30 days.
+	DefaultMaxAge = 30 * 24 * time.Hour
+	// DefaultClockTolerance is the leeway @auth/core gives exp and nbf.
 	DefaultClockTolerance = 15 * time.Second
 	// DefaultCookieName is Auth.js's session cookie name, also the HKDF salt.
 	DefaultCookieName = "authjs.session-token"
@@ -61,7 +64,8 @@ type CodecConfig struct {
 	// Salt is the HKDF salt, which Auth.js sets to the session cookie name.
 	// Empty means "authjs.session-token" for FormatAuthJS and "" (next-auth v4's
 	// default) for FormatNextAuthV4.
-	Salt   string
+	Salt string
+	// Format is the issuing library's format; zero is FormatAuthJS.
 	Format Format
 	// MaxAge is the lifetime given to encoded tokens; zero means 30 days.
 	MaxAge time.Duration

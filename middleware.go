@@ -312,8 +312,9 @@ func (m *Manager) Check(r *http.Request) Decision {
 // session are cleared), then:
 //
 //   - A path no rule guards passes, with the session if there is one.
-//   - No session on a guarded path: a browser navigation (GET or HEAD that
-//     accepts HTML, outside APIPrefixes) gets 303 to LoginURL with a
+//   - No session on a guarded path: a browser navigation (GET or HEAD outside
+//     APIPrefixes whose Accept header does not ask for JSON alone; no Accept
+//     header counts as a browser) gets 303 to LoginURL with a
 //     callbackUrl of the original path and query (see [SafeCallbackURL]);
 //     any other request gets 401 with {"error":"unauthorized"}.
 //   - A session whose role a guarding rule does not admit gets 403 (JSON for

@@ -40,8 +40,10 @@ type Config struct {
 	UserIDClaim string
 	// RoleClaim names the claim that holds the role; "" means "role".
 	RoleClaim string
+	// Callbacks are the jwt and session callbacks; zero keeps Auth.js's behaviour.
 	Callbacks Callbacks
-	Events    Events
+	// Events report sign-in, sign-out and session reads, for audit logs.
+	Events Events
 	// Rules protect routes for [Manager.Handler], in Next.js matcher syntax
 	// (see [Rule]), matched ASCII case-insensitively; the first matching rule
 	// wins. Paths no rule matches pass through.
@@ -72,8 +74,9 @@ type Config struct {
 	AllowBearer bool
 	// ErrorHandler writes every rejection: status 303 (Location already set
 	// on w), 401 or 403 (Content-Type application/json already set for
-	// API-style requests); err satisfies errors.Is with ErrNoSession or
-	// ErrForbidden. Nil means the default, which never writes error text.
+	// API-style requests), where err satisfies errors.Is with ErrNoSession or
+	// ErrForbidden; or 400 for a request without a URL. Nil means the
+	// default, which never writes error text.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
 	// Store, when set, holds revocations (see [Store]); it is checked on

@@ -18,9 +18,11 @@ const maxNumericDate = 253402300799
 // other claim is kept verbatim in Claims, so decoding a token and encoding it
 // again preserves what the issuing application wrote.
 //
-// A standard claim whose JSON value is not of the expected type (for example
+// A standard string claim whose JSON value is not a string (for example
 // "name": null, which Auth.js writes for a user without a name), or is an
-// empty string, is kept in Claims under its own name and written back unchanged.
+// empty string, is kept in Claims under its own name and written back
+// unchanged. The numeric dates iat, exp and nbf must be numbers: anything
+// else is ErrInvalidClaims, as in jose.
 type Token struct {
 	Subject  string    // "sub"
 	Name     string    // "name"

@@ -5,7 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -466,9 +470,116 @@ func TestHelp(t *testing.T) {
 		assert.Equal(t, helpText, r.stdout)
 		assert.Empty(t, r.stderr)
 	}
-	for _, flag := range []string{"--secret", "--salt", "--v4", "--max-age", "--now", "--cookie ", "--cookie-name"} {
-		assert.Contains(t, helpText, flag)
+
+	// The help's flags section: "  --NAME [ARG]  [encode: |decode: ]text".
+	documented := map[string]string{} // flag -> "encode", "decode" or "" (both)
+	flagLine := regexp.MustCompile(`^  --([a-z0-9-]+)(?: [A-Z]+)? +(?:(encode|decode): )?`)
+	_, section, ok := strings.Cut(helpText, "\nflags:\n")
+	require.True(t, ok, "help has a flags section")
+	section, _, _ = strings.Cut(section, "\n\n")
+	for _, line := range strings.Split(section, "\n") {
+		if m := flagLine.FindStringSubmatch(line); m != nil {
+			documented[m[1]] = m[2]
+		}
 	}
+	defined := flagsDefined(t)
+	require.NotEmpty(t, defined)
+	for name := range defined {
+		assert.Contains(t, documented, name, "flag --%s is not in the help", name)
+	}
+
+	// A valid value for each documented flag; a new flag needs one here.
+	values := map[string][]string{
+		"secret":      {secretNew},
+		"salt":        {"my.session-token"},
+		"v4":          nil,
+		"max-age":     {"60"},
+		"now":         {at(now)},
+		"cookie":      {"my.session-token=x"},
+		"cookie-name": {"my.session-token", "--cookie", "my.session-token=x"},
+	}
+	for name, only := range documented {
+		val, ok := values[name]
+		require.True(t, ok, "no test value for documented flag --%s", name)
+		for _, cmd := range []string{"encode", "decode"} {
+			args := append([]string{cmd, "--" + name}, val...)
+			if name != "secret" {
+				args = append(args, "--secret", secretNew)
+			}
+			r := cli(t, nil, `{"sub":"u"}`, args...)
+			undefined := "flag provided but not defined: -" + name + "\n"
+			if only == "" || only == cmd {
+				assert.NotContains(t, r.stderr, undefined, "%s must accept --%s", cmd, name)
+				assert.NotEqual(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+			} else {
+				assert.Contains(t, r.stderr, undefined, "%s must reject --%s (help says %s only)", cmd, name, only)
+				assert.Equal(t, exitUsage, r.code, args)
+			}
+		}
+	}
+}
+
+// flagsDefined finds, in the command's source, the name of every flag
+// registered on a flag.NewFlagSet value.
+func flagsDefined(t *testing.T) map[string]bool {
+	t.Helper()
+	paths, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	defined := map[string]bool{}
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		require.NoError(t, err)
+		sets := map[string]bool{} // names of the *flag.FlagSet variables
+		ast.Inspect(f, func(n ast.Node) bool {
+			if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 && isCall(as.Rhs[0], "flag", "NewFlagSet") {
+				if id, ok := as.Lhs[0].(*ast.Ident); ok {
+					sets[id.Name] = true
+				}
+			}
+			return true
+		})
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if recv, ok := sel.X.(*ast.Ident); !ok || !sets[recv.Name] {
+				return true
+			}
+			// The name is the first string-literal argument (Func, Bool…:
+			// the first argument; BoolVar, Var…: the second).
+			for _, a := range call.Args {
+				if lit, ok := a.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					name, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					defined[name] = true
+					break
+				}
+			}
+			return true
+		})
+	}
+	return defined
+}
+
+func isCall(e ast.Expr, pkg, fn string) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := sel.X.(*ast.Ident)
+	return ok && id.Name == pkg && sel.Sel.Name == fn
 }
 
 // A token from another issuer may hold claims with insignificant whitespace;

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/edgeauth/edgeauth"
 )
 
 type nopWriter struct{ h http.Header }
@@ -16,8 +20,10 @@ func (w *nopWriter) WriteHeader(int)             {}
 
 // benchApp serves one route of the whole example app in-process; with a
 // session for /dashboard, without one for /whoami: the two routes
-// scripts/loadtest.sh compares under wrk.
-func benchApp(b *testing.B, target string, signedIn bool) {
+// scripts/loadtest.sh compares under wrk. It first checks that the route
+// answers 200 with the identity want, so that it never times an error page
+// or a login redirect.
+func benchApp(b *testing.B, target string, signedIn bool, want map[string]string) {
 	app, err := newApp(appConfig{Secrets: []string{"bench-secret-0123456789abcdefghij"}})
 	if err != nil {
 		b.Fatal(err)
@@ -30,10 +36,37 @@ func benchApp(b *testing.B, target string, signedIn bool) {
 		login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
 		app.ServeHTTP(rec, login)
+		if rec.Code != http.StatusSeeOther {
+			b.Fatalf("sign-in: status %d, want %d", rec.Code, http.StatusSeeOther)
+		}
+		session := false
 		for _, c := range rec.Result().Cookies() {
+			if (c.Name == edgeauth.DefaultCookieName || strings.HasPrefix(c.Name, edgeauth.DefaultCookieName+".")) && c.Value != "" {
+				session = true
+			}
 			r.AddCookie(c)
 		}
+		if !session {
+			b.Fatalf("sign-in set no %s cookie", edgeauth.DefaultCookieName)
+		}
 	}
+
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, r)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("GET %s: status %d, want 200", target, rec.Code)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		b.Fatalf("GET %s: Content-Type %q, want application/json", target, ct)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		b.Fatalf("GET %s: body is not a JSON object of strings: %v", target, err)
+	}
+	if !maps.Equal(got, want) {
+		b.Fatalf("GET %s: body %v, want %v", target, got, want)
+	}
+
 	w := &nopWriter{h: make(http.Header)}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -42,5 +75,10 @@ func benchApp(b *testing.B, target string, signedIn bool) {
 	}
 }
 
-func BenchmarkAppProtected(b *testing.B) { benchApp(b, "/dashboard", true) }
-func BenchmarkAppPublic(b *testing.B)    { benchApp(b, "/whoami", false) }
+func BenchmarkAppProtected(b *testing.B) {
+	benchApp(b, "/dashboard", true, map[string]string{"x-user-id": "alice", "x-user-role": "admin"})
+}
+
+func BenchmarkAppPublic(b *testing.B) {
+	benchApp(b, "/whoami", false, map[string]string{"x-user-id": "", "x-user-role": ""})
+}
