@@ -388,7 +388,8 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 	}
 	var guards []*compiledRule
 	var first *compiledRule
-	for _, cr := range mw.matchRules(views) {
+	var buf [1]*compiledRule
+	for _, cr := range mw.matchRules(views, &buf) {
 		if first == nil {
 			first = cr
 		}
@@ -489,11 +490,12 @@ func (mw *middleware) isExempt(views [][]string) bool {
 }
 
 // matchRules returns, in rule order, the first rule matching each view.
-func (mw *middleware) matchRules(views [][]string) []*compiledRule {
+func (mw *middleware) matchRules(views [][]string, buf *[1]*compiledRule) []*compiledRule {
 	if len(views) == 1 { // the common case: a clean path, read one way
 		for i := range mw.rules {
 			if mw.rules[i].pat.MatchSegments(views[0]) {
-				return []*compiledRule{&mw.rules[i]}
+				buf[0] = &mw.rules[i]
+				return buf[:]
 			}
 		}
 		return nil
@@ -665,11 +667,13 @@ func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
 		}
 	}
 	if s != nil {
-		m.setIdentity(ctx, h, mw.userIDHeader, s.UserID)
-		m.setIdentity(ctx, h, mw.roleHeader, s.Role)
+		// One backing array for both values: one allocation, not two.
+		ids := [...]string{s.UserID, s.Role}
+		m.setIdentity(ctx, h, mw.userIDHeader, ids[0:1:1])
+		m.setIdentity(ctx, h, mw.roleHeader, ids[1:2:2])
 		if s.Token != nil {
 			for _, c := range mw.claimHeaders {
-				m.setIdentity(ctx, h, c.header, s.Token.StringClaim(c.claim))
+				m.setIdentity(ctx, h, c.header, []string{s.Token.StringClaim(c.claim)})
 			}
 		}
 	}
@@ -686,15 +690,15 @@ func (mw *middleware) isIdentity(name string) bool {
 	return false
 }
 
-func (m *Manager) setIdentity(ctx context.Context, h http.Header, name, value string) {
-	if value == "" {
+func (m *Manager) setIdentity(ctx context.Context, h http.Header, name string, value []string) {
+	if value[0] == "" {
 		return
 	}
-	if hasCTL(value) {
+	if hasCTL(value[0]) {
 		m.log(ctx, "identity header dropped: control character in value", "header", name)
 		return
 	}
-	h[name] = []string{value} // name is canonical (initMiddleware)
+	h[name] = value // name is canonical (initMiddleware)
 }
 
 func hasCTL(s string) bool {
