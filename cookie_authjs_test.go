@@ -1,7 +1,6 @@
 package edgeauth
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -82,16 +81,6 @@ func shuffledHeader(rng *rand.Rand, cookies map[string]string) string {
 	return strings.Join(parts, "; ")
 }
 
-// claimsJSON is the token's claims as generic JSON, for comparison with Node.
-func claimsJSON(t *testing.T, tok *Token) map[string]any {
-	t.Helper()
-	raw, err := tok.MarshalJSON()
-	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(raw, &m))
-	return m
-}
-
 // (1) Cookies chunked by Auth.js's SessionStore, in any order among other
 // cookies, are read by Go and decode to the claims Node encoded.
 func TestAuthJSChunksReadByGo(t *testing.T) {
@@ -149,7 +138,7 @@ func TestAuthJSChunksReadByGo(t *testing.T) {
 					"op": "decode", "lib": libOf(f), "secret": harnessSecret, "salt": codecSalt(f, jar),
 					"token": enc.Token, "now": harnessNow,
 				}, &dec))
-				assert.Equal(t, dec.Payload, claimsJSON(t, tok))
+				assert.Equal(t, dec.Payload, claimsOf(t, tok))
 				for k, v := range claims {
 					assert.Equal(t, v, dec.Payload[k], k)
 				}
@@ -191,7 +180,7 @@ func TestGoChunksReadByAuthJS(t *testing.T) {
 				sent[c.Name] = c.Value
 			}
 			header := shuffledHeader(rng, sent)
-			want := claimsJSON(t, tok)
+			want := claimsOf(t, tok)
 
 			var rc struct {
 				Value string `json:"value"`

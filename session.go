@@ -402,7 +402,13 @@ func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, err
 	if age := m.now().Sub(tok.IssuedAt); l.bearer || !(tok.IssuedAt.IsZero() || age >= m.updateAge) {
 		return m.sessionOf(r.Context(), l)
 	}
-	tok, err = m.reissue(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+	return m.reissueSession(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+}
+
+// reissueSession is reissue followed by the session callback, with every
+// error an ErrNoSession one.
+func (m *Manager) reissueSession(w http.ResponseWriter, r *http.Request, l *loaded, p JWTParams) (*Session, error) {
+	tok, err := m.reissue(w, r, l, p)
 	if err != nil {
 		return nil, noSession(err)
 	}
@@ -507,15 +513,7 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 	if err != nil {
 		return nil, noSession(err)
 	}
-	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
-	if err != nil {
-		return nil, noSession(err)
-	}
-	s, err := m.runSession(r.Context(), tok)
-	if err != nil {
-		return nil, noSession(err)
-	}
-	return s, nil
+	return m.reissueSession(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
 }
 
 // SignOut clears every session cookie the request carried and fires the
