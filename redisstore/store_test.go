@@ -3,10 +3,8 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,33 +105,7 @@ func TestNilClient(t *testing.T) {
 // A Redis that accepts connections but never answers must not hold a request beyond its
 // context deadline, and the error must say so.
 func TestContextDeadlinePropagates(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	accepted := make(chan struct{})
-	go func() {
-		defer close(accepted)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		<-accepted
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	s := New(newClient(t, l.Addr().String()), Options{})
+	s := New(newClient(t, redistest.Unresponsive(t)), Options{})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

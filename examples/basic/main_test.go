@@ -579,35 +579,13 @@ func TestRedisOutage(t *testing.T) {
 // never answers: the revocation timeout, not Redis's socket timeouts, bounds
 // each request (this needs ContextTimeoutEnabled on the client).
 func TestRedisHung(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	addr := redistest.Unresponsive(t)
 
 	base := startApp(t, appConfig{
 		Now: newClock().Now,
 		// Socket timeouts far beyond the client timeout below: only the
 		// context can end a request in time.
-		Store:             newRedisStore(t, ln.Addr().String(), "&read_timeout=1m&write_timeout=1m"),
+		Store:             newRedisStore(t, addr, "&read_timeout=1m&write_timeout=1m"),
 		RevocationTimeout: 200 * time.Millisecond,
 	})
 	alice := newBrowser(t) // its 5 s timeout is the bound
