@@ -199,7 +199,7 @@ func (j *cookieJar) read(r *http.Request) (token string, carried []string, err e
 // then expires every carried name the new set does not use. expires is the
 // token's expiry (Expires and Max-Age, relative to now); a zero expires
 // makes browser-session cookies. Nothing is written on error: a token that
-// needs more than MaxChunks cookies is ErrTooLarge, an empty one or one with
+// needs more than MaxChunks cookies is ErrSessionTooLarge, an empty one or one with
 // bytes a cookie cannot hold ErrMalformed, an expiry not after now ErrExpired.
 func (j *cookieJar) write(h http.Header, token string, expires, now time.Time, carried []string) error {
 	if token == "" {
@@ -212,7 +212,7 @@ func (j *cookieJar) write(h http.Header, token string, expires, now time.Time, c
 	}
 	pieces := chunk.Split(token, j.chunkSize)
 	if len(pieces) > j.maxChunks {
-		return fmt.Errorf("%w: session needs %d cookies, MaxChunks is %d", ErrTooLarge, len(pieces), j.maxChunks)
+		return fmt.Errorf("%w: it needs %d cookies, MaxChunks is %d", ErrSessionTooLarge, len(pieces), j.maxChunks)
 	}
 	maxAge := 0
 	if !expires.IsZero() {

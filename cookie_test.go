@@ -244,11 +244,12 @@ func TestCookieWriteErrors(t *testing.T) {
 
 	h := http.Header{}
 	err := j.write(h, token(4*chunk.SizeAuthJS+1), later, cookieNow, carried)
-	require.ErrorIs(t, err, ErrTooLarge)
+	require.ErrorIs(t, err, ErrSessionTooLarge)
+	require.NotErrorIs(t, err, ErrInvalidToken, "the application's session, not a client's token")
 	assert.Empty(t, h, "nothing is written, not even the cleanup")
 
 	small := mustJar(t, CookieConfig{MaxChunks: 1}, FormatAuthJS)
-	require.ErrorIs(t, small.write(h, token(chunk.SizeAuthJS+1), later, cookieNow, carried), ErrTooLarge)
+	require.ErrorIs(t, small.write(h, token(chunk.SizeAuthJS+1), later, cookieNow, carried), ErrSessionTooLarge)
 	require.NoError(t, small.write(h, token(chunk.SizeAuthJS), later, cookieNow, nil))
 	h = http.Header{}
 

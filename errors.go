@@ -45,6 +45,11 @@ var (
 	// ErrNoStore reports a revocation call on a Manager without a Store.
 	ErrNoStore = errors.New("edgeauth: no revocation store configured")
 
+	// ErrSessionTooLarge reports a session that would need more cookies than
+	// CookieConfig.MaxChunks, at issue time: an error of the application's
+	// claims, not of a client's token, so it is not an ErrInvalidToken.
+	ErrSessionTooLarge = errors.New("edgeauth: session too large for its cookies")
+
 	// ErrNoSecret is returned by constructors when no usable secret is configured.
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.

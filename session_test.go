@@ -313,14 +313,14 @@ func TestChunkTransitions(t *testing.T) {
 	assert.ElementsMatch(t, []string{"authjs.session-token.0", "authjs.session-token.1", "authjs.session-token.2"}, cleared)
 
 	_, err = m.SignIn(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), &User{ID: "g", Name: strings.Repeat("z", 20000)})
-	assert.ErrorIs(t, err, ErrTooLarge)
+	assert.ErrorIs(t, err, ErrSessionTooLarge)
 }
 
 func TestTooLargeWritesNothing(t *testing.T) {
 	m, _ := newTestManager(t, Config{Cookie: CookieConfig{MaxChunks: 1}})
 	w := httptest.NewRecorder()
 	_, err := m.SignIn(w, httptest.NewRequest("POST", "/", nil), &User{ID: "h", Name: strings.Repeat("z", 5000)})
-	assert.ErrorIs(t, err, ErrTooLarge)
+	assert.ErrorIs(t, err, ErrSessionTooLarge)
 	assert.Empty(t, w.Header())
 }
 
