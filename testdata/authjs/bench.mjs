@@ -42,7 +42,7 @@ async function nodeNsPerOp() {
 function goNsPerOp() {
   const out = execFileSync(
     "go",
-    ["test", "-run", "^$", "-bench", "^Benchmark(Decode|CryptoFloor|MiddlewareWarm)$", "-benchmem", "-count", "3", "."],
+    ["test", "-run", "^$", "-bench", "^Benchmark(Decode|CryptoFloor|GoJoseFloor|MiddlewareWarm)$", "-benchmem", "-count", "3", "."],
     { cwd: root, env: { ...process.env, EDGEAUTH_BENCH_SECRET: secret, EDGEAUTH_BENCH_TOKEN: token }, encoding: "utf8" },
   )
   const best = {}
@@ -61,5 +61,6 @@ const parts = [
   `edgeauth Decode ${us(go.Decode)}/op (${(node / go.Decode).toFixed(1)}× faster)`,
 ]
 if (go.MiddlewareWarm) parts.push(`warm middleware ${us(go.MiddlewareWarm)}/op (${(node / go.MiddlewareWarm).toFixed(0)}× faster)`)
+if (go.GoJoseFloor) parts.push(`go-jose alone ${us(go.GoJoseFloor)}/op (${(node / go.GoJoseFloor).toFixed(1)}× faster)`)
 if (go.CryptoFloor) parts.push(`crypto floor ${us(go.CryptoFloor)}/op`)
 console.log(parts.join("; ") + ` [token ${token.length} bytes, node ${process.version}]`)
