@@ -78,19 +78,21 @@ func Start(t testing.TB) *Harness {
 }
 
 // Dir returns the absolute path of testdata/authjs, found by walking up from
-// the working directory to go.mod.
+// the working directory. It looks for the harness itself rather than for
+// go.mod, because packages in nested modules (cmd/edgeauth) use it too.
 func Dir() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for d := wd; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "testdata", "authjs"), nil
+		dir := filepath.Join(d, "testdata", "authjs")
+		if _, err := os.Stat(filepath.Join(dir, "harness.mjs")); err == nil {
+			return dir, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("authjstest: no go.mod above %s", wd)
+			return "", fmt.Errorf("authjstest: no testdata/authjs/harness.mjs above %s", wd)
 		}
 		d = parent
 	}

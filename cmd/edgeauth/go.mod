@@ -1,0 +1,16 @@
+module github.com/edgeauth/edgeauth/cmd/edgeauth
+
+go 1.25.0
+
+require (
+	github.com/edgeauth/edgeauth v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+)
+
+replace github.com/edgeauth/edgeauth => ../..
