@@ -402,7 +402,8 @@ func explainLibraryError(lib edgeauth.Config, err error) (string, error) {
 			reason := libraryReason(perr)
 			if strings.HasPrefix(key, "rules[") {
 				// The probe held the rule at index 0; the key names the real index.
-				reason.msg = strings.TrimPrefix(reason.msg, "Rules[0]: ")
+				reason.msg = strings.TrimPrefix(strings.TrimPrefix(reason.msg, "Rules[0]"), ":")
+				reason.msg = strings.TrimSpace(reason.msg)
 			}
 			return key, reason
 		}
