@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -77,6 +78,9 @@ func runProxy(args []string, stdout, stderr io.Writer, env func(string) string) 
 			return fail(stderr, "metricsListen: "+err.Error())
 		}
 	}
+	// go-redis reports pool trouble through its own global logger; only a
+	// serving process sets it.
+	redis.SetLogger(redisLogger{g.logger})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)
@@ -251,4 +255,12 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, _ = io.WriteString(w, "ok\n")
+}
+
+// redisLogger sends go-redis's own messages (dial failures, pool
+// trouble) to the gateway's log at warning level.
+type redisLogger struct{ logger *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -184,7 +184,7 @@ func resolveConfig(file proxyConfig, env func(string) string) (*gatewayConfig, s
 		if err := checkListen(file.MetricsListen); err != nil {
 			return nil, "metricsListen", err
 		}
-		if file.MetricsListen == file.Listen {
+		if file.MetricsListen == file.Listen && !strings.HasSuffix(file.Listen, ":0") {
 			return nil, "metricsListen", errors.New("must differ from listen: metrics never share the public listener")
 		}
 	}
