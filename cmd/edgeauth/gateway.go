@@ -52,11 +52,12 @@ type state struct {
 	g          *gateway
 	cfg        *gatewayConfig
 	m          *edgeauth.Manager
-	redis      *redis.Client   // nil without redis
-	transport  *http.Transport // nil in forward-auth-only mode
-	proxy      http.Handler    // the middleware around the reverse proxy; nil without upstream
-	auth       http.Handler    // the middleware around the forward-auth answer
-	identity   []string        // canonical identity header names, sent on every forward-auth 200
+	redis      *redis.Client          // nil without redis
+	transport  *http.Transport        // nil in forward-auth-only mode
+	rp         *httputil.ReverseProxy // nil in forward-auth-only mode
+	proxy      http.Handler           // the middleware around rp; nil without upstream
+	auth       http.Handler           // the middleware around the forward-auth answer
+	identity   []string               // canonical identity header names, sent on every forward-auth 200
 	cookieName string
 }
 
@@ -147,15 +148,13 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		} else {
 			st.transport = newUpstreamTransport(cfg.file.UpstreamTimeout)
 		}
-		rp := &httputil.ReverseProxy{
+		st.rp = &httputil.ReverseProxy{
 			Rewrite:      st.rewrite,
 			Transport:    st.transport,
 			ErrorHandler: st.upstreamFailed,
 			ErrorLog:     slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 		}
-		st.proxy = m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st.proxyAllowed(w, r, rp)
-		}))
+		st.proxy = m.Handler(http.HandlerFunc(st.proxyAllowed))
 	}
 	return st, nil
 }

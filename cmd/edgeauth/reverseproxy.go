@@ -39,7 +39,7 @@ func newUpstreamTransport(timeout time.Duration) *http.Transport {
 // proxyAllowed runs after the middleware let a request through: r carries
 // the verified identity headers (client copies stripped) and, in its
 // context, the session if there is one.
-func (st *state) proxyAllowed(w http.ResponseWriter, r *http.Request, rp *httputil.ReverseProxy) {
+func (st *state) proxyAllowed(w http.ResponseWriter, r *http.Request) {
 	info := infoFrom(r.Context())
 	o := outcomeAnonymous
 	if _, err := edgeauth.FromContext(r.Context()); err == nil {
@@ -56,7 +56,7 @@ func (st *state) proxyAllowed(w http.ResponseWriter, r *http.Request, rp *httput
 			slog.String("endpoint", endpointProxy.String()), slog.String("outcome", outcomeNames[o]),
 			slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path)))
 	}
-	rp.ServeHTTP(w, r)
+	st.rp.ServeHTTP(w, r)
 }
 
 func truncate(p string) string {
@@ -135,9 +135,33 @@ func (st *state) sessionFromBearer(r *http.Request) bool {
 // not change are kept byte for byte.
 func withoutSessionCookies(lines []string, name string, keepExact bool) ([]string, bool) {
 	base := cookieBase(name)
+	drop := func(pair string) bool {
+		n, _, _ := strings.Cut(pair, "=")
+		n = strings.TrimSpace(n)
+		if !sessionLike(n, base) {
+			return false
+		}
+		_, exact := chunk.Index(name, n)
+		return !(keepExact && exact)
+	}
 	var out []string
 	changed := false
-	for _, line := range lines {
+	for i, line := range lines {
+		// Most requests drop nothing: find out before allocating.
+		if !changed {
+			found := false
+			for pair := range strings.SplitSeq(line, ";") {
+				if drop(pair) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				continue
+			}
+			changed = true
+			out = append(out, lines[:i]...)
+		}
 		var kept []string
 		removed := false
 		for part := range strings.SplitSeq(line, ";") {
@@ -145,26 +169,23 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 			if pair == "" {
 				continue
 			}
-			n, _, _ := strings.Cut(pair, "=")
-			n = strings.TrimSpace(n)
-			if sessionLike(n, base) {
-				if _, exact := chunk.Index(name, n); !(keepExact && exact) {
-					removed = true
-					continue
-				}
+			if drop(pair) {
+				removed = true
+				continue
 			}
 			kept = append(kept, pair)
 		}
-		if !removed {
+		switch {
+		case !removed:
 			out = append(out, line)
-			continue
-		}
-		changed = true
-		if len(kept) > 0 {
+		case len(kept) > 0:
 			out = append(out, strings.Join(kept, "; "))
 		}
 	}
-	return out, changed
+	if !changed {
+		return lines, false
+	}
+	return out, true
 }
 
 // cookieBase is the cookie name in lower case without the __Secure- or

@@ -380,3 +380,25 @@ func TestProxyUpstreamFailures(t *testing.T) {
 	require.Len(t, failed, 2)
 	assert.Contains(t, failed[1]["error"], "connection refused")
 }
+
+func TestWithoutSessionCookies(t *testing.T) {
+	const name = "authjs.session-token"
+	for _, tc := range []struct {
+		lines     []string
+		keepExact bool
+		want      []string
+	}{
+		{[]string{"a=1;b=2"}, false, []string{"a=1;b=2"}},
+		{[]string{"a=1; authjs.session-token=x; b=2"}, false, []string{"a=1; b=2"}},
+		{[]string{"a=1; authjs.session-token=x; b=2"}, true, []string{"a=1; authjs.session-token=x; b=2"}},
+		{[]string{"a=1", "authjs.session-token.0=x;authjs.session-token.1=y", "b=2"}, false, []string{"a=1", "b=2"}},
+		{[]string{"a=1 ;  authjs.session-token=x ; authjs.session-tokenZ=y"}, true, []string{"a=1; authjs.session-token=x"}},
+		{[]string{" Authjs.Session-Token=x", "__Host-authjs.session-token.0=y", "authjs%2esession-token=z; c=3"}, true, []string{"c=3"}},
+		{[]string{"authjs.session-token"}, false, nil},
+		{[]string{"sid=1; authjs.session=2"}, false, []string{"sid=1; authjs.session=2"}},
+	} {
+		got, changed := withoutSessionCookies(tc.lines, name, tc.keepExact)
+		assert.Equal(t, tc.want, got, "%q keepExact=%v", tc.lines, tc.keepExact)
+		assert.Equal(t, !assert.ObjectsAreEqual(tc.lines, tc.want), changed, "%q", tc.lines)
+	}
+}
