@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -228,4 +229,45 @@ func TestProxiesStripSpoofsWithoutAuthHeaders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReverseProxyExample runs examples/gateway/reverse-proxy.yaml (its
+// upstream and Redis replaced by the test's) with sessions and a rolled
+// session cookie made by the real @auth/core.
+func TestReverseProxyExample(t *testing.T) {
+	h := authjstest.Start(t)
+	redisURL := "redis://" + redistest.Start(t) + "/0"
+	up := startUpstream(t)
+	gw := startGateway(t, readExample(t, "reverse-proxy.yaml"), nil, proxyFlags{upstream: up.URL, redis: redisURL})
+
+	big := authjsCookie(t, h, map[string]any{"sub": "gus", "role": "admin", "pad": strings.Repeat("g", 6000)})
+	res, body := doRaw(t, "GET", gw.url, "/admin/users", map[string]string{"Cookie": big})
+	require.Equal(t, 200, res.StatusCode)
+	saw := upstreamSaw(t, body)
+	assert.Equal(t, []string{"gus"}, saw.Header["X-User-Id"])
+	assert.Equal(t, []string{big}, saw.Header["Cookie"], "Auth.js's chunked cookies reach the app untouched")
+
+	// What Auth.js's /api/auth/session answers to that cookie, rolling the
+	// session, reaches the browser byte for byte.
+	var session struct{ SetCookies []string }
+	require.NoError(t, h.Call(map[string]any{"op": "session", "secret": gwSecret, "cookieHeader": big}, &session))
+	require.NotEmpty(t, session.SetCookies)
+	q := make([]string, 0, len(session.SetCookies))
+	for _, c := range session.SetCookies {
+		q = append(q, "c="+url.QueryEscape(c))
+	}
+	res, _ = doRaw(t, "GET", gw.url, "/_setcookie?"+strings.Join(q, "&"), map[string]string{"Cookie": big})
+	require.Equal(t, 200, res.StatusCode)
+	assert.Equal(t, session.SetCookies, res.Header.Values("Set-Cookie"))
+
+	r := runCLI(t, map[string]string{}, "revoke", "user", "gus", "--redis", redisURL)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	res, _ = doRaw(t, "GET", gw.url, "/admin/users", map[string]string{"Cookie": big})
+	assert.Equal(t, 303, res.StatusCode)
+	res, body = doRaw(t, "GET", gw.url, "/", map[string]string{"Cookie": big})
+	require.Equal(t, 200, res.StatusCode)
+	saw = upstreamSaw(t, body)
+	assert.Equal(t, []string{"theme=dark"}, saw.Header["Cookie"], "the revoked session's chunks do not reach the app")
+	assert.Empty(t, saw.Header["X-User-Id"])
+	assert.NotEmpty(t, expiredNames(res))
 }
