@@ -35,7 +35,7 @@ func (st *state) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		st.g.metrics.decided(endpointForwardAuth, outcomeBadRequest, info.start)
 		st.g.logRejected(r.Context(), endpointForwardAuth, r, http.StatusBadRequest, rejectReason(err), err)
-		writeRejection(w, http.StatusBadRequest)
+		edgeauth.DefaultErrorHandler(w, r, http.StatusBadRequest, err)
 		return
 	}
 	st.auth.ServeHTTP(w, orig)

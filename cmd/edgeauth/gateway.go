@@ -257,36 +257,7 @@ func (st *state) rejected(w http.ResponseWriter, r *http.Request, status int, er
 	}
 	st.g.metrics.decided(info.endpoint, o, info.start)
 	st.g.logRejected(r.Context(), info.endpoint, r, status, rejectReason(err), err)
-	writeRejection(w, status)
-}
-
-// writeRejection writes a fixed body per status (JSON when the middleware
-// chose JSON), never error text.
-func writeRejection(w http.ResponseWriter, status int) {
-	h := w.Header()
-	if status == http.StatusSeeOther {
-		w.WriteHeader(status)
-		return
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	var body string
-	if strings.HasPrefix(h.Get("Content-Type"), "application/json") {
-		code := "error"
-		switch status {
-		case http.StatusBadRequest:
-			code = "bad_request"
-		case http.StatusUnauthorized:
-			code = "unauthorized"
-		case http.StatusForbidden:
-			code = "forbidden"
-		}
-		body = `{"error":"` + code + `"}`
-	} else {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		body = http.StatusText(status) + "\n"
-	}
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	edgeauth.DefaultErrorHandler(w, r, status, err)
 }
 
 // rejectReason names why a request was rejected, for logs: from sentinel

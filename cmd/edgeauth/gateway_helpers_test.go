@@ -297,7 +297,20 @@ func logLines(t *testing.T, logs, msg string) []map[string]any {
 // mint seals claims with secret as Auth.js would, valid for an hour from now.
 func mint(t testing.TB, secret string, claims map[string]any) string {
 	t.Helper()
-	c, err := edgeauth.NewCodec(edgeauth.CodecConfig{Secrets: []string{secret}, MaxAge: time.Hour})
+	return mintWith(t, edgeauth.CodecConfig{Secrets: []string{secret}}, claims)
+}
+
+// mintAt seals claims as if issued at iat, valid for an hour.
+func mintAt(t testing.TB, secret string, claims map[string]any, iat time.Time) string {
+	t.Helper()
+	return mintWith(t, edgeauth.CodecConfig{Secrets: []string{secret}, Now: func() time.Time { return iat }}, claims)
+}
+
+// mintWith seals claims with the codec of cfg, valid for an hour.
+func mintWith(t testing.TB, cfg edgeauth.CodecConfig, claims map[string]any) string {
+	t.Helper()
+	cfg.MaxAge = time.Hour
+	c, err := edgeauth.NewCodec(cfg)
 	require.NoError(t, err)
 	raw, err := json.Marshal(claims)
 	require.NoError(t, err)

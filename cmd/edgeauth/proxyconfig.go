@@ -154,18 +154,22 @@ func loadGatewayConfig(path string, flags proxyFlags, env func(string) string) (
 	return cfg, nil
 }
 
-func readConfigFile(path string) ([]byte, error) {
+func readConfigFile(path string) ([]byte, error) { return readBoundedFile(path, maxConfigFile) }
+
+// readBoundedFile reads a file of at most max bytes, refusing larger ones
+// before they are read whole.
+func readBoundedFile(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxConfigFile {
-		return nil, fmt.Errorf("larger than %d bytes", maxConfigFile)
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
 	}
 	return data, nil
 }

@@ -230,5 +230,5 @@ func (st *state) upstreamFailed(w http.ResponseWriter, r *http.Request, err erro
 		slog.String("kind", kind), slog.String("error", err.Error()),
 		slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path)))
 	w.Header().Set("Cache-Control", "no-store")
-	writeRejection(w, status)
+	edgeauth.DefaultErrorHandler(w, r, status, nil)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/chunk"
 )
 
@@ -248,20 +246,6 @@ func expiredNames(res *http.Response) []string {
 		}
 	}
 	return names
-}
-
-// mintAt seals claims as if issued at iat, valid for an hour.
-func mintAt(t *testing.T, secret string, claims map[string]any, iat time.Time) string {
-	t.Helper()
-	c, err := edgeauth.NewCodec(edgeauth.CodecConfig{Secrets: []string{secret}, MaxAge: time.Hour, Now: func() time.Time { return iat }})
-	require.NoError(t, err)
-	raw, err := json.Marshal(claims)
-	require.NoError(t, err)
-	tok := new(edgeauth.Token)
-	require.NoError(t, tok.UnmarshalJSON(raw))
-	s, err := c.Encode(tok)
-	require.NoError(t, err)
-	return s
 }
 
 func TestProxyBearer(t *testing.T) {

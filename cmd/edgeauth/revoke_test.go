@@ -108,7 +108,7 @@ func TestRevokeCommand(t *testing.T) {
 
 	// --config takes the gateway's redis, prefix and cookie name.
 	custom := revokeCheck(t, addr, "app1:", "sid")
-	fay := "sid=" + mintWithSalt(t, gwSecret, "sid", map[string]any{"sub": "fay"})
+	fay := "sid=" + mintWith(t, edgeauth.CodecConfig{Secrets: []string{gwSecret}, Salt: "sid"}, map[string]any{"sub": "fay"})
 	require.NoError(t, custom(fay))
 	path := writeConfig(t, "redis: "+redisURL+"\nredisPrefix: \"app1:\"\ncookie:\n  name: sid\n")
 	r = runCLI(t, env, "revoke", "session", "--config", path, fay)
@@ -116,14 +116,4 @@ func TestRevokeCommand(t *testing.T) {
 	assert.ErrorIs(t, custom(fay), edgeauth.ErrRevoked)
 	assert.NoError(t, check(sessionCookie(mint(t, gwSecret, map[string]any{"sub": "fay"}))), "another prefix is another store")
 
-}
-
-func mintWithSalt(t *testing.T, secret, salt string, claims map[string]any) string {
-	t.Helper()
-	c, err := edgeauth.NewCodec(edgeauth.CodecConfig{Secrets: []string{secret}, Salt: salt})
-	require.NoError(t, err)
-	tok := &edgeauth.Token{Subject: claims["sub"].(string)}
-	s, err := c.Encode(tok)
-	require.NoError(t, err)
-	return s
 }

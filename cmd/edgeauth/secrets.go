@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 )
 
@@ -43,17 +41,9 @@ func gatewaySecrets(env func(string) string) ([]string, error) {
 }
 
 func readSecretFile(path string) ([]string, error) {
-	f, err := os.Open(path)
+	data, err := readBoundedFile(path, maxSecretFile)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxSecretFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxSecretFile)
 	}
 	var secrets []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
