@@ -79,7 +79,7 @@ CONF
 site=$(sed -e "s/listen 8080;/listen 127.0.0.1:$auth;/" -e "s/127.0.0.1:4180/127.0.0.1:$fa/" \
   -e "s/127.0.0.1:3000/127.0.0.1:$up/" examples/gateway/nginx.conf)
 nginx_start nginx-auth "$site"
-nginx_start nginx-plain "upstream app { server 127.0.0.1:$up; keepalive 16; }
+nginx_start nginx-plain "upstream app { server 127.0.0.1:$up; keepalive 64; }
 server {
     listen 127.0.0.1:$plain;
     large_client_header_buffers 4 32k;
