@@ -386,3 +386,33 @@ func TestWithoutSessionCookies(t *testing.T) {
 		assert.Equal(t, !assert.ObjectsAreEqual(tc.lines, tc.want), changed, "%q", tc.lines)
 	}
 }
+
+func TestProxyForwardedHeaders(t *testing.T) {
+	up := startUpstream(t)
+	spoof := map[string]string{"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+
+	gw := startGateway(t, gwConfig, nil, proxyFlags{upstream: up.URL})
+	_, body := doRaw(t, "GET", gw.url, "/help", spoof)
+	saw := upstreamSaw(t, body)
+	assert.Equal(t, []string{"127.0.0.1"}, saw.Header["X-Forwarded-For"], "a client's X-Forwarded-* are not trusted")
+	assert.Equal(t, []string{strings.TrimPrefix(gw.url, "http://")}, saw.Header["X-Forwarded-Host"])
+	assert.Equal(t, []string{"http"}, saw.Header["X-Forwarded-Proto"])
+	assert.Equal(t, up.addr(), saw.Host, "the upstream's own Host by default")
+
+	gw = startGateway(t, gwConfig+"trustForwardedHeaders: true\npreserveHost: true\n", nil, proxyFlags{upstream: up.URL})
+	_, body = doRaw(t, "GET", gw.url, "/help", spoof)
+	saw = upstreamSaw(t, body)
+	assert.Equal(t, []string{"203.0.113.7, 127.0.0.1"}, saw.Header["X-Forwarded-For"])
+	assert.Equal(t, []string{"evil.example"}, saw.Header["X-Forwarded-Host"])
+	assert.Equal(t, []string{"https"}, saw.Header["X-Forwarded-Proto"])
+	assert.Equal(t, strings.TrimPrefix(gw.url, "http://"), saw.Host, "preserveHost")
+}
+
+func TestTextLogs(t *testing.T) {
+	gw := startGateway(t, gwConfig+"logFormat: text\n", nil, proxyFlags{})
+	res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", map[string]string{"X-Original-URI": "/dashboard"})
+	require.Equal(t, 401, res.StatusCode)
+	gw.stop(t)
+	assert.Contains(t, gw.logs.String(), `msg="request rejected" endpoint=forward_auth status=401 reason=no_session method=GET path=/dashboard`)
+	assert.Contains(t, gw.logs.String(), `msg="edgeauth proxy started"`)
+}
