@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"net/http"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestForwardAuth(t *testing.T) {
 		{name: "bad method", header: map[string]string{"X-Original-URI": "/help", "X-Original-Method": "GE T"}, status: 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := doRaw(t, "GET", gw.url, cmpOr(tc.path, "/_edgeauth/auth"), tc.header)
+			res, body := doRaw(t, "GET", gw.url, cmp.Or(tc.path, "/_edgeauth/auth"), tc.header)
 			require.Equal(t, tc.status, res.StatusCode, "%s", body)
 			assert.Empty(t, res.Header.Values("Set-Cookie"), "forward-auth never sets cookies")
 			assert.Empty(t, res.Header.Get("Location"), "forward-auth never redirects")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -38,8 +39,9 @@ type gateway struct {
 	logger  *slog.Logger
 	level   *slog.LevelVar
 	metrics *gatewayMetrics
-	// memStore holds revocations when no redis is configured; it outlives
-	// reloads.
+	// memStore is the revocation store when no redis is configured: the
+	// library's in-process store, kept across reloads. Nothing outside the
+	// process reaches it (edgeauth revoke needs redis).
 	memStore *edgeauth.MemoryStore
 
 	state    atomic.Pointer[state]
@@ -162,8 +164,8 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 // identityHeaders lists the configured identity header names, canonical.
 func identityHeaders(file proxyConfig) []string {
 	names := []string{
-		http.CanonicalHeaderKey(cmpOr(file.UserIDHeader, "x-user-id")),
-		http.CanonicalHeaderKey(cmpOr(file.RoleHeader, "x-user-role")),
+		http.CanonicalHeaderKey(cmp.Or(file.UserIDHeader, "x-user-id")),
+		http.CanonicalHeaderKey(cmp.Or(file.RoleHeader, "x-user-role")),
 	}
 	var claims []string
 	for h := range file.ClaimHeaders {
@@ -171,13 +173,6 @@ func identityHeaders(file proxyConfig) []string {
 	}
 	slices.Sort(claims)
 	return append(names, claims...)
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // retire releases what st holds and next does not share. Decisions that
@@ -189,7 +184,7 @@ func (st *state) retire(next *state) {
 		st.transport.CloseIdleConnections()
 	}
 	if st.redis != nil && st.redis != next.redis {
-		timeout := cmpOrDuration(st.cfg.lib.RevocationTimeout, edgeauth.DefaultRevocationTimeout)
+		timeout := cmp.Or(st.cfg.lib.RevocationTimeout, edgeauth.DefaultRevocationTimeout)
 		client := st.redis
 		time.AfterFunc(timeout+5*time.Second, func() { _ = client.Close() })
 	}
@@ -199,13 +194,6 @@ func (st *state) closeRedisUnlessShared(prev *state) {
 	if st.redis != nil && (prev == nil || prev.redis != st.redis) {
 		_ = st.redis.Close()
 	}
-}
-
-func cmpOrDuration(v, def time.Duration) time.Duration {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // ServeHTTP is the main listener: health, forward-auth, and the reverse

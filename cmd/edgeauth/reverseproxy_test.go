@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func TestProxyDecisions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := up.requestCount()
-			res, body := doRaw(t, cmpOr(tc.method, "GET"), gw.url, tc.path, tc.header)
+			res, body := doRaw(t, cmp.Or(tc.method, "GET"), gw.url, tc.path, tc.header)
 			require.Equal(t, tc.status, res.StatusCode, "%s", body)
 			assert.Equal(t, tc.location, res.Header.Get("Location"))
 			if tc.identity == nil {

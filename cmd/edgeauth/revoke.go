@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -139,7 +140,7 @@ func runRevoke(args []string, stdin io.Reader, stdout, stderr io.Writer, env fun
 	if err := m.RevokeToken(ctx, tok); err != nil {
 		return fail(stderr, "revoking session: "+err.Error())
 	}
-	fmt.Fprintf(stdout, "revoked session %s of user %s\n", tok.ID, strconv.Quote(tok.StringClaim(cmpOr(lib.UserIDClaim, "sub"))))
+	fmt.Fprintf(stdout, "revoked session %s of user %s\n", tok.ID, strconv.Quote(tok.StringClaim(cmp.Or(lib.UserIDClaim, "sub"))))
 	return exitOK
 }
 
