@@ -100,7 +100,9 @@ func startNginx(t *testing.T, site string) string {
 		testenv.Missing(t, "nginx not found on PATH; install it (apt-get install nginx) to run this test")
 	}
 	dir := t.TempDir()
-	// Workers may run as another user (nobody) when the tests run as root.
+	// Workers may run as another user (nobody) when the tests run as root:
+	// they must reach the temp paths.
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
 	require.NoError(t, os.Chmod(dir, 0o755))
 	for _, d := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
 		require.NoError(t, os.Mkdir(filepath.Join(dir, d), 0o777))
