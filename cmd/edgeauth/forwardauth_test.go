@@ -2,7 +2,10 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +98,32 @@ func TestForwardAuthHealthz(t *testing.T) {
 	assert.Equal(t, "ok\n", string(body))
 	res, _ = do(t, "GET", gw.url+"/dashboard", nil)
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, "without upstream, only the gateway's own paths exist")
+}
+
+// FuzzOriginalRequest: whatever the forward-auth headers hold, the
+// original request is refused or names an absolute path, never a panic.
+func FuzzOriginalRequest(f *testing.F) {
+	f.Add("/dashboard?a=1", "", "", "GET", "", "/_edgeauth/auth")
+	f.Add("", "https://app.example.com//admin", "", "", "POST", "/_edgeauth/auth")
+	f.Add("", "", "/%61dmin", "", "OPTIONS", "/_edgeauth/auth/x")
+	f.Add("/help", "", "/admin", "GE T", "", "/_edgeauth/auth")
+	f.Add("", "", "", "", "", "/_edgeauth/auth/%2e%2e/admin")
+	f.Fuzz(func(t *testing.T, uri, fullURL, fwdURI, method, fwdMethod, requestURI string) {
+		r := httptest.NewRequest("GET", "/_edgeauth/auth", nil)
+		r.RequestURI = requestURI
+		for k, v := range map[string]string{"X-Original-URI": uri, "X-Original-URL": fullURL, "X-Forwarded-Uri": fwdURI,
+			"X-Original-Method": method, "X-Forwarded-Method": fwdMethod} {
+			if v != "" {
+				r.Header.Set(k, v)
+			}
+		}
+		orig, err := originalRequest(context.Background(), r)
+		if err != nil {
+			return
+		}
+		require.True(t, strings.HasPrefix(orig.RequestURI, "/"), orig.RequestURI)
+		require.NotNil(t, orig.URL)
+		require.Empty(t, orig.URL.Host)
+		require.True(t, validMethod(orig.Method))
+	})
 }

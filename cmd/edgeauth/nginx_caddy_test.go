@@ -147,6 +147,12 @@ func TestBehindProxies(t *testing.T) {
 			res, body := doRaw(t, "GET", base, "/api/orders", nil)
 			assert.Equal(t, 401, res.StatusCode)
 			assert.JSONEq(t, `{"error":"unauthorized"}`, string(body), "API clients get 401 JSON, not a redirect")
+
+			// WebSockets pass through, with the identity on the upgrade request.
+			res, conn, br := wsDial(t, addr, "/_ws", "Cookie: "+cookies["alice"]+"\r\nX-User-Id: root\r\n")
+			wsEcho(t, res, conn, br, "alice")
+			res, conn, br = wsDial(t, addr, "/_ws", "X-User-Id: root\r\n")
+			wsEcho(t, res, conn, br, "")
 		})
 	}
 

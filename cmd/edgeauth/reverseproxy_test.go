@@ -285,36 +285,46 @@ func TestProxyUpstreamSetCookie(t *testing.T) {
 	assert.Equal(t, []string{rolled, other}, res.Header.Values("Set-Cookie"))
 }
 
-func TestProxyWebSocket(t *testing.T) {
-	up := startUpstream(t)
-	gw := startGateway(t, gwConfig, nil, proxyFlags{upstream: up.URL})
-	addr := strings.TrimPrefix(gw.url, "http://")
+// wsDial opens a WebSocket to path on addr, with extra header lines
+// ("Name: value\r\n"), and returns the handshake's response.
+func wsDial(t *testing.T, addr, path, header string) (*http.Response, net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s\r\n", path, addr, header)
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	return res, conn, br
+}
 
-	dial := func(t *testing.T, header string) (*http.Response, net.Conn, *bufio.Reader) {
-		conn, err := net.Dial("tcp", addr)
-		require.NoError(t, err)
-		t.Cleanup(func() { conn.Close() })
-		require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
-		fmt.Fprintf(conn, "GET /_ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s\r\n", addr, header)
-		br := bufio.NewReader(conn)
-		res, err := http.ReadResponse(br, nil)
-		require.NoError(t, err)
-		return res, conn, br
-	}
-
-	res, conn, br := dial(t, "Cookie: "+sessionCookie(mint(t, gwSecret, alice))+"\r\nX_User_Id: root\r\n")
+// wsEcho checks a WebSocket opened by wsDial: the handshake, the identity
+// the upstream saw, and an echo.
+func wsEcho(t *testing.T, res *http.Response, conn net.Conn, br *bufio.Reader, user string) {
+	t.Helper()
 	require.Equal(t, 101, res.StatusCode)
 	assert.Equal(t, wsAccept("dGhlIHNhbXBsZSBub25jZQ=="), res.Header.Get("Sec-WebSocket-Accept"))
-	assert.Equal(t, "alice", res.Header.Get("X-Echo-User"), "the upgrade request carries the verified identity")
+	assert.Equal(t, user, res.Header.Get("X-Echo-User"), "the upgrade request carries the verified identity")
 	for _, msg := range []string{"hello", "again"} {
 		require.NoError(t, writeWSFrame(conn, []byte(msg), true))
 		got, err := readWSFrame(br)
 		require.NoError(t, err)
 		assert.Equal(t, msg, string(got))
 	}
+}
 
-	res, _, _ = dial(t, "")
+func TestProxyWebSocket(t *testing.T) {
+	up := startUpstream(t)
+	gw := startGateway(t, gwConfig, nil, proxyFlags{upstream: up.URL})
+	addr := strings.TrimPrefix(gw.url, "http://")
+
+	res, conn, br := wsDial(t, addr, "/_ws", "Cookie: "+sessionCookie(mint(t, gwSecret, alice))+"\r\nX_User_Id: root\r\n")
+	wsEcho(t, res, conn, br, "alice")
+
+	res, _, _ = wsDial(t, addr, "/_ws", "")
 	assert.Equal(t, 303, res.StatusCode, "no session, no upgrade")
 }
 
@@ -416,4 +426,31 @@ func TestTextLogs(t *testing.T) {
 	gw.stop(t)
 	assert.Contains(t, gw.logs.String(), `msg="request rejected" endpoint=forward_auth status=401 reason=no_session method=GET path=/dashboard`)
 	assert.Contains(t, gw.logs.String(), `msg="edgeauth proxy started"`)
+}
+
+// FuzzWithoutSessionCookies: with no session, no cookie that looks like the
+// session cookie survives, whatever the header; other cookies do.
+func FuzzWithoutSessionCookies(f *testing.F) {
+	f.Add("a=1; authjs.session-token=x", "b=2", true)
+	f.Add(" AUTHJS.session-token.0=x;;authjs%2Esession-token=y", "__Secure-authjs.session-token=z; c", false)
+	f.Fuzz(func(t *testing.T, line1, line2 string, keepExact bool) {
+		const name = "authjs.session-token"
+		out, changed := withoutSessionCookies([]string{line1, line2}, name, keepExact)
+		if !changed {
+			require.Equal(t, []string{line1, line2}, out)
+		}
+		base := cookieBase(name)
+		for _, line := range out {
+			for pair := range strings.SplitSeq(line, ";") {
+				n, _, _ := strings.Cut(pair, "=")
+				n = strings.TrimSpace(n)
+				if _, exact := chunk.Index(name, n); sessionLike(n, base) && !(keepExact && exact) {
+					t.Fatalf("%q kept in %q", n, out)
+				}
+			}
+		}
+		again, changedAgain := withoutSessionCookies(out, name, keepExact)
+		require.False(t, changedAgain, "idempotent")
+		require.Equal(t, out, again)
+	})
 }
