@@ -128,5 +128,5 @@ func ExampleCodec() {
 	fmt.Println(err)
 	// Output:
 	// user-1 Ada 2026-12-29
-	// edgeauth: token decryption failed
+	// edgeauth: invalid token: token decryption failed
 }
