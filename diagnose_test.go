@@ -110,6 +110,7 @@ func TestLogRejections(t *testing.T) {
 	serve(h, "/dashboard", mwTamper(alice))
 	serve(h, "/api/orders", "")
 	serve(m.Handler(m.Require("admin", "auditor")(http.NotFoundHandler())), "/about", alice)
+	serve(m.Handler(m.Require()(http.NotFoundHandler())), "/about", mwTamper(alice)) // Handler's reason reaches Require
 	serve(h, "/about", alice) // passes: not logged
 
 	mwLate := mwConfig(mwNow.Add(40 * 24 * time.Hour))
@@ -121,6 +122,7 @@ func TestLogRejections(t *testing.T) {
 		`level=INFO msg="edgeauth: request rejected" method=GET path=/dashboard status=303 reason="edgeauth: invalid token: token decryption failed" by="rule /dashboard/:path*"`,
 		`level=INFO msg="edgeauth: request rejected" method=GET path=/api/orders status=401 reason="edgeauth: no session cookie" by="rule /api/:path+"`,
 		`level=INFO msg="edgeauth: request rejected" method=GET path=/about status=403 reason="edgeauth: forbidden" by=Require(admin,auditor)`,
+		`level=INFO msg="edgeauth: request rejected" method=GET path=/about status=303 reason="edgeauth: invalid token: token decryption failed" by=Require()`,
 		`level=INFO msg="edgeauth: request rejected" method=GET path=/profile status=303 reason="edgeauth: invalid token: token expired" by="rule /profile"`,
 	}, "\n")+"\n", buf.String())
 	assert.NotContains(t, buf.String(), alice[:40])

@@ -239,14 +239,24 @@ func FromContext(ctx context.Context) (*Session, error) {
 	if ctx == nil {
 		return nil, ErrNoSession
 	}
-	s, ok := ctx.Value(ctxKey{}).(*Session)
-	if !ok || s == nil {
-		return nil, ErrNoSession
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Session:
+		if v != nil {
+			return v, nil
+		}
+	case *sessionAbsent:
+		if errors.Is(v.err, ErrNoSession) {
+			return nil, v.err
+		}
 	}
-	return s, nil
+	return nil, ErrNoSession
 }
 
 type ctxKey struct{}
+
+// sessionAbsent is what Handler leaves in the context of a request without a
+// session: why, for Require and FromContext.
+type sessionAbsent struct{ err error }
 
 // Check decides for r as [Manager.Handler] would, without writing anything:
 // it verifies the session with [Manager.Load]. One difference follows: Check
@@ -328,7 +338,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			m.reject(w, r, d, "")
 			return
 		}
-		next.ServeHTTP(w, m.forward(r, d.Session))
+		next.ServeHTTP(w, m.forward(r, d.Session, err))
 	})
 }
 
@@ -530,8 +540,9 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ e
 }
 
 // forward returns the request next sees: identity headers stripped, then
-// set from s, on a copy whose context carries s.
-func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
+// set from s, on a copy whose context carries s, or without a session the
+// reason, loadErr.
+func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
 	mw := &m.mw
 	spoofed := false
 	for k := range r.Header {
@@ -542,7 +553,12 @@ func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
 	}
 	// Without a session too: Require behind Handler must take "no session"
 	// from it, not verify again (a jwt callback may have ended the session).
-	ctx := NewContext(r.Context(), s)
+	var ctx context.Context
+	if s != nil {
+		ctx = NewContext(r.Context(), s)
+	} else {
+		ctx = context.WithValue(r.Context(), ctxKey{}, &sessionAbsent{loadErr})
+	}
 	out := r.WithContext(ctx)
 	if !spoofed && s == nil {
 		return out

@@ -77,9 +77,14 @@ func (m *Manager) require(r *http.Request, roles []string, forbidden error) (d D
 	if isPreflight(r) {
 		return d, false
 	}
-	s, checked := r.Context().Value(ctxKey{}).(*Session)
+	var s *Session
 	var loadErr error
-	if !checked {
+	switch v := r.Context().Value(ctxKey{}).(type) {
+	case *Session: // Handler's session, or NewContext(ctx, nil)
+		s = v
+	case *sessionAbsent: // Handler found none
+		loadErr = v.err
+	default:
 		s, loadErr = m.Load(r)
 		loaded = s != nil
 	}

@@ -206,6 +206,16 @@ func TestRequireDetails(t *testing.T) {
 	assert.Equal(t, 400, w.Code)
 	assert.PanicsWithValue(t, "edgeauth: Require: empty role", func() { m.Require("admin", "") })
 
+	// Behind Handler, FromContext tells why there is no session.
+	var why error
+	bad := httptest.NewRequest("GET", "/x", nil)
+	bad.AddCookie(&http.Cookie{Name: DefaultCookieName, Value: mwTamper(alice)})
+	m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, why = FromContext(r.Context())
+	})).ServeHTTP(httptest.NewRecorder(), bad)
+	assert.ErrorIs(t, why, ErrNoSession)
+	assert.ErrorIs(t, why, ErrDecrypt)
+
 	// NewContext(ctx, nil) means "checked, no session".
 	w = httptest.NewRecorder()
 	checked := r.WithContext(NewContext(r.Context(), nil))

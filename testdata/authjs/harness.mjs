@@ -29,6 +29,7 @@ const here = (p) => new URL(p, import.meta.url)
 const require = createRequire(import.meta.url)
 
 const { Auth } = await import("@auth/core")
+const { default: Credentials } = await import("@auth/core/providers/credentials")
 const v5jwt = await import("@auth/core/jwt")
 // Not in @auth/core's exports map, so import by file path.
 const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
@@ -156,6 +157,75 @@ function collectingLogger(logs) {
   }
 }
 
+// authConfig is the Auth() configuration of the flow ops: the default export
+// of req.config (a module path: the object literal an app passes to
+// NextAuth(), such as its callbacks), then the harness's own settings.
+async function authConfig(req, logs, providers) {
+  const app = typeof req.config === "string" ? (await import(req.config)).default : {}
+  const config = {
+    ...app,
+    providers,
+    secret: req.secret,
+    trustHost: true,
+    basePath: "/api/auth",
+    session: { strategy: "jwt" },
+    logger: collectingLogger(logs),
+  }
+  if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
+  return config
+}
+
+// mergeCookies merges Set-Cookie lines into a Cookie header, as a browser
+// would for one site (expired cookies dropped).
+function mergeCookies(header, setCookies) {
+  const jar = new Map()
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=")
+    if (i > 0) jar.set(part.slice(0, i).trim(), part.slice(i + 1).trim())
+  }
+  for (const line of setCookies) {
+    const pair = line.split(";")[0]
+    const i = pair.indexOf("=")
+    const name = pair.slice(0, i).trim()
+    const value = pair.slice(i + 1).trim()
+    if (value === "" || /;\s*max-age=0/i.test(line)) jar.delete(name)
+    else jar.set(name, value)
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join("; ")
+}
+
+// csrf runs Auth.js's CSRF endpoint and returns its token and the cookies.
+async function csrf(base, config, cookie) {
+  const headers = new Headers()
+  if (cookie) headers.set("cookie", cookie)
+  const res = await Auth(new Request(`${base}/api/auth/csrf`, { headers }), config)
+  const { csrfToken } = await res.json()
+  return { csrfToken, cookie: mergeCookies(cookie, res.headers.getSetCookie()) }
+}
+
+async function postForm(base, path, config, cookie, form) {
+  const res = await Auth(
+    new Request(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams(form),
+    }),
+    config,
+  )
+  return res
+}
+
+function flowResult(res, cookie, logs) {
+  const setCookies = res.headers.getSetCookie()
+  return {
+    status: res.status,
+    location: res.headers.get("location"),
+    setCookies,
+    cookieHeader: mergeCookies(cookie, setCookies),
+    logs,
+  }
+}
+
 // ---- ops -------------------------------------------------------------------
 
 const ops = {
@@ -254,6 +324,27 @@ const ops = {
     return req.raw ? { raw: result ?? null } : { payload: result ?? null }
   },
 
+  // A sign-in as a browser does it: the CSRF endpoint, then a POST to the
+  // Credentials callback, whose authorize() returns req.user.
+  async signIn(req) {
+    const base = req.url ?? "http://localhost:3000"
+    const logs = []
+    const config = await authConfig(req, logs, [Credentials({ credentials: {}, authorize: () => req.user })])
+    const { csrfToken, cookie } = await csrf(base, config, req.cookieHeader)
+    const res = await postForm(base, "/api/auth/callback/credentials", config, cookie, { csrfToken })
+    return flowResult(res, cookie, logs)
+  },
+
+  // A sign-out as a browser does it, with the cookies of req.cookieHeader.
+  async signOut(req) {
+    const base = req.url ?? "http://localhost:3000"
+    const logs = []
+    const config = await authConfig(req, logs, [])
+    const { csrfToken, cookie } = await csrf(base, config, req.cookieHeader)
+    const res = await postForm(base, "/api/auth/signout", config, cookie, { csrfToken })
+    return flowResult(res, cookie, logs)
+  },
+
   async session(req) {
     const headers = new Headers()
     if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
@@ -288,6 +379,7 @@ const ops = {
     } else if (req.callbacks !== undefined && req.callbacks !== "default") {
       throw new TypeError('"callbacks" must be "article" or absent')
     }
+    if (typeof req.config === "string") Object.assign(config, (await import(req.config)).default)
     const url = req.url ?? "http://localhost:3000/api/auth/session"
     const res = await Auth(new Request(url, { headers }), config)
     const text = await res.text()

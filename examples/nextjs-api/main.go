@@ -1,0 +1,90 @@
+// Command nextjs-api is a Go API beside a Next.js app that signs users in
+// with Auth.js: it reads the app's session cookie, never writes it (the
+// Next.js app owns it), and guards each chi route where it is declared.
+//
+//	AUTH_SECRET=… AUTH_URL=http://localhost:3000 go run ./examples/nextjs-api
+//
+// Environment: AUTH_SECRET (required, the Next.js app's; AUTH_SECRET_1 … for
+// rotation), AUTH_URL (the app's URL; default http://localhost:3000), ADDR
+// (default 127.0.0.1:8081). Serve it on the app's site, behind the same
+// reverse proxy, so that browsers send it the session cookie.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "nextjs-api:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done; getenv reads the environment.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var secrets []string
+	for _, name := range []string{"AUTH_SECRET_3", "AUTH_SECRET_2", "AUTH_SECRET_1", "AUTH_SECRET"} {
+		if s := getenv(name); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	if len(secrets) == 0 {
+		return errors.New("AUTH_SECRET is not set: use the Next.js app's")
+	}
+	authURL := getenv("AUTH_URL")
+	if authURL == "" {
+		authURL = "http://localhost:3000"
+	}
+	addr := getenv("ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8081"
+	}
+	h, cookie, err := newAPI(apiConfig{Secrets: secrets, AuthURL: authURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	logger.Info("nextjs-api listening", "url", "http://"+ln.Addr().String(), "app", authURL, "cookie", cookie)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
