@@ -110,7 +110,8 @@ func TestLogRejections(t *testing.T) {
 	serve(h, "/dashboard", mwTamper(alice))
 	serve(h, "/api/orders", "")
 	serve(m.Handler(m.Require("admin", "auditor")(http.NotFoundHandler())), "/about", alice)
-	serve(m.Handler(m.Require()(http.NotFoundHandler())), "/about", mwTamper(alice)) // Handler's reason reaches Require
+	// Handler's reason reaches Require.
+	serve(m.Handler(m.Require()(http.NotFoundHandler())), "/about", mwTamper(alice))
 	serve(h, "/about", alice) // passes: not logged
 
 	mwLate := mwConfig(mwNow.Add(40 * 24 * time.Hour))

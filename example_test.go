@@ -222,7 +222,8 @@ func ExampleManager_Require() {
 	mux.Handle("GET /api/me", m.Require()(hello))
 	mux.Handle("GET /api/admin/stats", m.Require("admin")(hello))
 	mux.Handle("GET /account", m.Require()(hello)) // a page: browsers go to the login page
-	h := m.Handler(mux) // verifies the session once; sets x-user-id and x-user-role
+	// Handler verifies the session once and sets x-user-id and x-user-role.
+	h := m.Handler(mux)
 
 	bob := sessionCookie(m, "bob", "user")
 	serve(h, "GET", "/api/health", nil)
