@@ -551,8 +551,13 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 			break
 		}
 	}
-	// Without a session too: Require behind Handler must take "no session"
-	// from it, not verify again (a jwt callback may have ended the session).
+	// Without a session too, Require behind Handler must take "no session"
+	// from it, not verify again: a jwt callback may have ended the session.
+	// A request that carries no session cookie at all is the exception:
+	// anyone reading it again finds the same, and most requests are these.
+	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
+		return r
+	}
 	var ctx context.Context
 	if s != nil {
 		ctx = NewContext(r.Context(), s)

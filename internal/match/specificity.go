@@ -58,7 +58,7 @@ const maxCompareStates = 1 << 12
 // Compare reports how the paths p and q match relate and, unless they are
 // Disjoint, a path both match (the shortest, for error messages).
 func Compare(p, q *Pattern) (Relation, string, error) {
-	c, err := compare(p, q)
+	c, err := compare(p, q, false)
 	if err != nil {
 		return 0, "", err
 	}
@@ -66,7 +66,8 @@ func Compare(p, q *Pattern) (Relation, string, error) {
 }
 
 // comparison holds a witness path for each fact Compare establishes; ""
-// means there is none ("/" is the witness of the empty path).
+// means there is none ("/" is the witness of the empty path). Without
+// witnesses asked for, those of disjoint patterns are only "/" placeholders.
 type comparison struct {
 	both  string // matched by p and q
 	pOnly string // matched by p, not q
@@ -91,7 +92,20 @@ func (c comparison) relation() Relation {
 // an alphabet of segment classes: each literal of either pattern (folded),
 // and one class for every other segment, which parameters alone match.
 // Breadth first, so each witness is a shortest path.
-func compare(p, q *Pattern) (comparison, error) {
+func compare(p, q *Pattern, witnesses bool) (comparison, error) {
+	disjoint := func(param string) comparison {
+		if !witnesses {
+			return comparison{pOnly: "/", qOnly: "/"}
+		}
+		return comparison{pOnly: p.shortest(param), qOnly: q.shortest(param)}
+	}
+	// Most rule pairs part at a leading literal ("/admin/…", "/api/…"):
+	// disjoint without building anything.
+	for i := 0; i < len(p.toks) && i < len(q.toks) && p.toks[i].kind == literal && q.toks[i].kind == literal; i++ {
+		if !equalFoldASCII(p.toks[i].lit, q.toks[i].lit) {
+			return disjoint("a"), nil
+		}
+	}
 	var alphabet []string // folded literals; index len(alphabet) is "any other"
 	index := map[string]int{}
 	litIndex := func(pat *Pattern) []int {
@@ -127,7 +141,7 @@ func compare(p, q *Pattern) (comparison, error) {
 	// the size of either pattern's subset automaton.
 	both, ok := overlap(p, q, pl, ql, other)
 	if !ok {
-		return comparison{pOnly: p.shortest(otherName), qOnly: q.shortest(otherName)}, nil
+		return disjoint(otherName), nil
 	}
 
 	type pair struct{ p, q uint64 }
@@ -352,7 +366,7 @@ func Order(pats []*Pattern) ([]int, error) {
 	waiting := make([]int, n) // how many more specific patterns i must follow
 	for j := 0; j < n; j++ {
 		for i := 0; i < j; i++ {
-			c, err := compare(pats[i], pats[j])
+			c, err := compare(pats[i], pats[j], false)
 			if err != nil {
 				return nil, &Conflict{A: i, B: j, Err: err}
 			}
