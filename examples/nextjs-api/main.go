@@ -17,39 +17,35 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/serve"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
+	if err := run(ctx, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "nextjs-api:", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx is done; getenv reads the environment.
-func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+// run serves until ctx is done.
+func run(ctx context.Context, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	var secrets []string
-	for _, name := range []string{"AUTH_SECRET_3", "AUTH_SECRET_2", "AUTH_SECRET_1", "AUTH_SECRET"} {
-		if s := getenv(name); s != "" {
-			secrets = append(secrets, s)
-		}
-	}
+	secrets := edgeauth.SecretsFromEnv()
 	if len(secrets) == 0 {
 		return errors.New("AUTH_SECRET is not set: use the Next.js app's")
 	}
-	authURL := getenv("AUTH_URL")
+	authURL := os.Getenv("AUTH_URL")
 	if authURL == "" {
 		authURL = "http://localhost:3000"
 	}
-	addr := getenv("ADDR")
+	addr := os.Getenv("ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8081"
 	}
@@ -61,30 +57,6 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
 	logger.Info("nextjs-api listening", "url", "http://"+ln.Addr().String(), "app", authURL, "cookie", cookie)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Run(ctx, serve.New(h), ln)
 }

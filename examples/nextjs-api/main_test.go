@@ -39,9 +39,9 @@ var (
 // authConfig is the README's auth.ts part, as a module the harness imports.
 func authConfig(t *testing.T) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("testdata", "auth.config.mjs"))
+	dir, err := authjstest.Dir()
 	require.NoError(t, err)
-	return p
+	return filepath.Join(dir, "auth.config.mjs")
 }
 
 // flow is what the harness's signIn and signOut ops answer.
@@ -278,7 +278,10 @@ func TestConfigErrors(t *testing.T) {
 	}
 	_, _, err := newAPI(apiConfig{AuthURL: appHTTP})
 	assert.ErrorIs(t, err, edgeauth.ErrNoSecret)
-	err = run(context.Background(), func(string) string { return "" }, io.Discard)
+	for _, name := range []string{"AUTH_SECRET_3", "AUTH_SECRET_2", "AUTH_SECRET_1", "AUTH_SECRET"} {
+		t.Setenv(name, "")
+	}
+	err = run(context.Background(), io.Discard)
 	assert.ErrorContains(t, err, "AUTH_SECRET is not set")
 }
 
@@ -318,7 +321,7 @@ func TestREADMECode(t *testing.T) {
 	callbacks := m[begin+len("// README:begin\n") : end]
 	ts := codeBlocks(sec, "ts")
 	require.Len(t, ts, 1)
-	assert.Contains(t, ts[0], callbacks, "auth.ts in the README must hold testdata/auth.config.mjs's callbacks verbatim")
+	assert.Contains(t, ts[0], callbacks, "auth.ts in the README must hold testdata/authjs/auth.config.mjs's callbacks verbatim")
 
 	src, err := os.ReadFile("api.go")
 	require.NoError(t, err)
@@ -348,10 +351,12 @@ func TestREADMETranscript(t *testing.T) {
 
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	env := map[string]string{"AUTH_SECRET": testSecret, "AUTH_URL": appHTTP, "ADDR": "127.0.0.1:0"}
+	for k, v := range map[string]string{"AUTH_SECRET": testSecret, "AUTH_URL": appHTTP, "ADDR": "127.0.0.1:0"} {
+		t.Setenv(k, v)
+	}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, func(k string) string { return env[k] }, pw)
+		done <- run(ctx, pw)
 		pw.Close()
 	}()
 	var logs logBuffer

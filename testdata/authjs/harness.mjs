@@ -362,20 +362,7 @@ const ops = {
     }
     if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
     if (req.callbacks === "article") {
-      config.callbacks = {
-        jwt({ token, user }) {
-          if (user) {
-            token.id = user.id
-            token.role = user.role
-          }
-          return token
-        },
-        session({ session, token }) {
-          session.user.id = token.id
-          session.user.role = token.role
-          return session
-        },
-      }
+      config.callbacks = (await import("./auth.config.mjs")).default.callbacks
     } else if (req.callbacks !== undefined && req.callbacks !== "default") {
       throw new TypeError('"callbacks" must be "article" or absent')
     }
