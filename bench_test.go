@@ -173,24 +173,3 @@ func BenchmarkGoJoseFloor(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkMiddlewareAnonymous is a public page without a session cookie:
-// what crawlers and signed-out visitors cost.
-func BenchmarkMiddlewareAnonymous(b *testing.B) {
-	m, err := New(Config{
-		Secrets: []string{"bench-secret-0123456789abcdefghij"},
-		Rules:   []Rule{{Pattern: "/dashboard/:path*"}, {Pattern: "/admin/:path*", Roles: []string{"admin"}}},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	r := httptest.NewRequest("GET", "/about", nil)
-	r.Header.Set("Cookie", "theme=dark; _ga=GA1.2.3")
-	w := &discardWriter{h: make(http.Header)}
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(w.h)
-		h.ServeHTTP(w, r)
-	}
-}

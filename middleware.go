@@ -224,8 +224,7 @@ func headerFold(c byte) byte {
 
 // NewContext returns a copy of ctx carrying s, for [FromContext] and
 // [Manager.Require]. A nil s records that the request was checked and has no
-// session, as [Manager.Handler] does: Require then refuses it without
-// verifying a session itself.
+// session: Require then refuses it without verifying a session itself.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
@@ -234,7 +233,8 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 }
 
 // FromContext returns the session [Manager.Handler] or [Manager.Require]
-// stored in ctx, or an error that satisfies errors.Is(err, ErrNoSession).
+// stored in ctx, or an error that satisfies errors.Is(err, ErrNoSession)
+// (behind Handler, wrapping why there is none, such as ErrExpired).
 func FromContext(ctx context.Context) (*Session, error) {
 	if ctx == nil {
 		return nil, ErrNoSession

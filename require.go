@@ -28,7 +28,9 @@ import (
 // to Config.ErrorHandler, and CORS preflights pass without a session, as
 // through Handler.
 //
-// Without Handler in front, Require still fails closed: it verifies the
+// A session already in the request's context, from Handler or
+// [NewContext], is used as it is. Without Handler in front, Require still
+// fails closed: it verifies the
 // session itself with [Manager.Load] (which never writes cookies) and passes
 // it on in the context for [FromContext]. It does not strip or set identity
 // headers, so handlers behind a lone Require must read the session from the
