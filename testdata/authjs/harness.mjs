@@ -29,6 +29,8 @@ const here = (p) => new URL(p, import.meta.url)
 const require = createRequire(import.meta.url)
 
 const { Auth } = await import("@auth/core")
+const { default: Credentials } = await import("@auth/core/providers/credentials")
+const sidCallback = await import("./sid-callback.mjs")
 const v5jwt = await import("@auth/core/jwt")
 // Not in @auth/core's exports map, so import by file path.
 const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
@@ -255,41 +257,21 @@ const ops = {
   },
 
   async session(req) {
-    const headers = new Headers()
-    if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
-    const session = { strategy: "jwt" }
-    if (req.maxAge !== undefined) session.maxAge = req.maxAge
-    if (req.updateAge !== undefined) session.updateAge = req.updateAge
     const logs = []
-    const config = {
-      providers: [],
-      secret: req.secret,
-      trustHost: true,
-      basePath: "/api/auth",
-      session,
-      logger: collectingLogger(logs),
+    const config = authConfig(req, logs)
+    const headers = new Headers()
+    const url = req.url ?? `${authBase}/session`
+    let init = { headers }
+    if (req.data !== undefined) {
+      // update(data): a POST with a CSRF token, as the React client sends it.
+      const csrf = await csrfToken(config)
+      headers.set("content-type", "application/json")
+      init = { method: "POST", headers, body: JSON.stringify({ csrfToken: csrf.token, data: req.data }) }
+      headers.set("cookie", joinCookies(csrf.cookie, req.cookieHeader))
+    } else if (typeof req.cookieHeader === "string") {
+      headers.set("cookie", req.cookieHeader)
     }
-    if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
-    if (req.callbacks === "article") {
-      config.callbacks = {
-        jwt({ token, user }) {
-          if (user) {
-            token.id = user.id
-            token.role = user.role
-          }
-          return token
-        },
-        session({ session, token }) {
-          session.user.id = token.id
-          session.user.role = token.role
-          return session
-        },
-      }
-    } else if (req.callbacks !== undefined && req.callbacks !== "default") {
-      throw new TypeError('"callbacks" must be "article" or absent')
-    }
-    const url = req.url ?? "http://localhost:3000/api/auth/session"
-    const res = await Auth(new Request(url, { headers }), config)
+    const res = await Auth(new Request(url, init), config)
     const text = await res.text()
     let body = null
     let bodyText
@@ -308,6 +290,80 @@ const ops = {
     if (bodyText !== undefined) out.bodyText = bodyText
     return out
   },
+
+  // A sign-in through the Credentials provider, as a browser does it: GET
+  // /csrf, then POST /callback/credentials with the token and its cookie.
+  async signIn(req) {
+    const user = req.user
+    if (user === null || typeof user !== "object" || typeof user.id !== "string") {
+      throw new TypeError('"user" must be an object with a string "id"')
+    }
+    const logs = []
+    const config = authConfig(req, logs)
+    config.providers = [Credentials({ credentials: { username: {} }, authorize: () => ({ ...user }) })]
+    const csrf = await csrfToken(config)
+    const body = new URLSearchParams({ csrfToken: csrf.token, username: user.id, callbackUrl: "http://localhost:3000/" })
+    const headers = new Headers({
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: joinCookies(csrf.cookie, req.cookieHeader),
+    })
+    const res = await Auth(new Request(`${authBase}/callback/credentials`, { method: "POST", headers, body }), config)
+    return { status: res.status, location: res.headers.get("location"), setCookies: res.headers.getSetCookie(), logs }
+  },
+}
+
+const authBase = "http://localhost:3000/api/auth"
+
+// authConfig is the Auth.js configuration the session and signIn ops share.
+function authConfig(req, logs) {
+  const session = { strategy: "jwt" }
+  if (req.maxAge !== undefined) session.maxAge = req.maxAge
+  if (req.updateAge !== undefined) session.updateAge = req.updateAge
+  const config = {
+    providers: [],
+    secret: req.secret,
+    trustHost: true,
+    basePath: "/api/auth",
+    session,
+    logger: collectingLogger(logs),
+  }
+  if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
+  if (req.callbacks === "article") {
+    config.callbacks = {
+      jwt({ token, user }) {
+        if (user) {
+          token.id = user.id
+          token.role = user.role
+        }
+        return token
+      },
+      session({ session, token }) {
+        session.user.id = token.id
+        session.user.role = token.role
+        return session
+      },
+    }
+  } else if (req.callbacks === "sid") {
+    config.callbacks = { ...sidCallback.callbacks }
+  } else if (req.callbacks !== undefined && req.callbacks !== "default") {
+    throw new TypeError('"callbacks" must be "article", "sid" or absent')
+  }
+  return config
+}
+
+// csrfToken asks Auth.js for a CSRF token; cookie is the "name=value" pair to send back.
+async function csrfToken(config) {
+  const res = await Auth(new Request(`${authBase}/csrf`), config)
+  const { csrfToken: token } = await res.json()
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ")
+  return { token, cookie }
+}
+
+function joinCookies(...headers) {
+  return headers.filter((h) => typeof h === "string" && h !== "").join("; ")
 }
 
 // ---- main loop ---------------------------------------------------------------
