@@ -55,12 +55,26 @@
 // A stateless session stays valid until it expires. With Config.Store set
 // (a [MemoryStore] for one instance, the redisstore package for many), the
 // Manager checks every verified token against three remedies: a denylist of
-// token IDs ([Manager.RevokeToken]; [Manager.SignOut] revokes the token it
-// clears), a per-user cutoff that rejects every token issued before it
+// sessions ([Manager.RevokeToken]; [Manager.SignOut] revokes the session it
+// clears), a per-user cutoff that rejects every session signed in before it
 // ([Manager.RevokeUser]: sign out everywhere, or ban), and token versions
 // (Config.TokenVersion). Checks happen after the token decrypts, so garbage
 // never reaches the store, and a failing or slow store fails closed unless
 // Config.RevocationFailOpen says otherwise.
+//
+// Auth.js re-encodes a cookie with a fresh jti and iat each time its session
+// endpoint reads it, so revocations key on two claims that stay: the session
+// id "sid" ([Token.SessionID]) and the sign-in time "auth_time"
+// ([Token.AuthTime]). [Manager.SignIn] sets both after the jwt callback;
+// every re-issue keeps those of the verified token. A revoked session is
+// then refused in every copy, whoever re-encoded it, and neither an Auth.js
+// read nor an instance whose clock runs ahead can renew a banned one. A
+// Next.js app adds both in its jwt callback (the README has the lines). For
+// a token without them, the denylist falls back to the jti, which Auth.js
+// re-encodes do not keep, and a user's cutoff rejects it whatever its age
+// for as long as the cutoff is stored. Revocations hold where edgeauth
+// checks sessions; the README says what the Next.js side must do to honour
+// them too.
 //
 // # Security
 //

@@ -1,6 +1,7 @@
 package edgeauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,18 +34,26 @@ var (
 func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
 
 // revokedByCutoff is the rule the manager applies to the cutoff returned by Store.Check:
-// a zero cutoff revokes nothing; otherwise a token without iat is revoked, and a token is
-// revoked when its iat (whole seconds) is before the cutoff rounded up to whole seconds.
-// Rounding here too keeps the rule correct for stores that return unrounded cutoffs.
-func revokedByCutoff(iat, cutoff time.Time) bool {
+// a zero cutoff revokes nothing; otherwise a token without auth_time is revoked, and a
+// token is revoked when its auth_time (whole seconds) is before the cutoff rounded up to
+// whole seconds. Rounding here too keeps the rule correct for stores that return
+// unrounded cutoffs. It compares the sign-in time, never iat: every re-issue (Auth.js's
+// session endpoint, or an instance whose clock runs ahead) sets a fresh iat.
+func revokedByCutoff(authTime, cutoff time.Time) bool {
 	if cutoff.IsZero() {
 		return false
 	}
-	if iat.IsZero() {
+	if authTime.IsZero() {
 		return true
 	}
-	return iat.Unix() < cutoffSecond(cutoff)
+	return authTime.Unix() < cutoffSecond(cutoff)
 }
+
+// revocationID is the denylist key of a token: its session id, which every
+// copy of the session carries whoever re-encoded it; for a token without
+// one (minted by a Next.js app that does not add it), its jti, which only
+// edgeauth's re-issues keep.
+func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
 
 // DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
 const DefaultMemoryStoreMaxEntries = 100_000
@@ -258,16 +267,16 @@ func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
 	}
 	userID := tok.StringClaim(m.userIDClaim)
 	if m.store != nil {
-		revoked, cutoff, err := m.store.Check(ctx, tok.ID, userID)
+		revoked, cutoff, err := m.store.Check(ctx, revocationID(tok), userID)
 		if err != nil {
 			return m.revocationFailed(ctx, err)
 		}
 		if revoked {
-			m.log(ctx, "token revoked")
-			return fmt.Errorf("%w: token denylisted", ErrRevoked)
+			m.log(ctx, "session revoked")
+			return fmt.Errorf("%w: session denylisted", ErrRevoked)
 		}
-		if userID != "" && revokedByCutoff(tok.IssuedAt, cutoff) {
-			m.log(ctx, "token issued before the user's revocation cutoff")
+		if userID != "" && revokedByCutoff(tok.AuthTime, cutoff) {
+			m.log(ctx, "session signed in before the user's revocation cutoff, or without auth_time")
 			return fmt.Errorf("%w: signed out everywhere", ErrRevoked)
 		}
 	}
@@ -307,38 +316,50 @@ func (m *Manager) revocationFailed(ctx context.Context, err error) error {
 // codec still accepts a token for the clock tolerance past its exp.
 func (m *Manager) keepFor() time.Duration { return m.codec.tolerance + time.Second }
 
-// RevokeToken denylists one token (by its jti): the remedy for a leaked
-// cookie. Rolling refreshes keep the jti, so every copy of the session is
-// revoked with it. The entry lasts until the latest expiry any copy can
-// have: a copy refreshed just before this call expires up to MaxAge from
-// now, later than tok itself (MaxAge must not be shorter than the issuing
-// app's).
+// RevokeToken denylists the session tok belongs to: the remedy for a leaked
+// cookie, and what [Manager.SignOut] does. The entry is keyed by the
+// session id (Token.SessionID), which every copy of the session carries,
+// whoever re-encoded it: edgeauth's rolling refreshes and Auth.js's session
+// endpoint alike. A token without a session id (minted by a Next.js app
+// whose jwt callback does not add one) is keyed by its jti instead, which
+// edgeauth's re-issues keep but Auth.js's session endpoint replaces: copies
+// Auth.js re-encoded before or after the call are not covered.
+//
+// The entry lasts until the latest expiry any copy can have: a copy
+// refreshed just before this call expires up to MaxAge from now, later than
+// tok itself (MaxAge must not be shorter than the issuing app's).
 func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
 	if m.store == nil {
 		return ErrNoStore
 	}
-	if tok == nil || tok.ID == "" || tok.Expires.IsZero() {
-		return fmt.Errorf("%w: token without jti or exp", ErrInvalidRevocation)
+	if tok == nil || revocationID(tok) == "" || tok.Expires.IsZero() {
+		return fmt.Errorf("%w: token without sid, jti or exp", ErrInvalidRevocation)
 	}
 	until := m.now().Add(m.maxAge)
 	if tok.Expires.After(until) {
 		until = tok.Expires
 	}
-	return m.store.RevokeToken(ctx, tok.ID, until.Add(m.keepFor()))
+	return m.store.RevokeToken(ctx, revocationID(tok), until.Add(m.keepFor()))
 }
 
-// RevokeUser signs a user out everywhere: every token of userID issued
-// before now is rejected (tokens carry whole seconds, so one issued later in
-// the same second is rejected too). Use it to ban a user, or for "sign out
-// of all devices". The entry lasts as long as such a token could live,
+// RevokeUser signs a user out everywhere: every session of userID signed in
+// before now is rejected, by its sign-in time (Token.AuthTime, claim
+// "auth_time"), which re-issues keep, so neither a rolling refresh, nor
+// Auth.js's session endpoint, nor an instance whose clock runs ahead can
+// renew a session past it. Sign-in times have whole seconds: a sign-in later
+// in the same second is rejected too. A token without auth_time (minted by a
+// Next.js app whose jwt callback does not add it) is rejected for as long as
+// the entry lasts, even one minted after this call. Use it to ban a user, or
+// for "sign out of all devices"; blocking new sign-ins is the application's
+// job. The entry lasts as long as a session signed in before now could live,
 // MaxAge from now; MaxAge must not be shorter than the issuing app's.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	if m.store == nil {
 		return ErrNoStore
 	}
 	now := m.now()
-	// The cutoff is the next whole second: iat has whole seconds, and a
-	// token issued in this second may predate the call.
+	// The cutoff is the next whole second: auth_time has whole seconds, and
+	// a session signed in during this second may predate the call.
 	cutoff := time.Unix(now.Unix()+1, 0)
 	return m.store.RevokeUser(ctx, userID, cutoff, now.Add(m.maxAge+m.keepFor()))
 }

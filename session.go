@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -463,8 +465,8 @@ func (m *Manager) reissueSession(w http.ResponseWriter, r *http.Request, l *load
 }
 
 // reissue runs the jwt callback and writes the resulting token, keeping the
-// session's jti so that revoking it covers every refreshed copy. A nil
-// token from the callback ends the session.
+// session's sid, auth_time and jti so that revoking it covers every
+// refreshed copy. A nil token from the callback ends the session.
 func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p JWTParams) (*Token, error) {
 	p.Token = p.Token.Clone()
 	tok, err := m.runJWT(r.Context(), p)
@@ -475,6 +477,7 @@ func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p J
 		m.clear(w, l.carried)
 		return nil, ErrSessionEnded
 	}
+	keepSessionIdentity(tok, l.token)
 	// A revocation that landed while the callback ran (a slow database,
 	// say) must not be outlived by the token issued now.
 	if err := m.checkRevocation(r.Context(), l.token); err != nil {
@@ -525,6 +528,10 @@ func noStore(h http.Header) {
 // a fresh token with a new jti, and replaces every session cookie the request
 // carried. Nothing is written when it fails. With Config.ReadOnly it fails
 // with ErrReadOnly.
+//
+// After the callback, whatever it returned, the token gets a new random
+// session id (Token.SessionID, claim "sid") and the sign-in time
+// (Token.AuthTime, claim "auth_time", whole seconds); re-issues keep both.
 func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*Session, error) {
 	if m.readOnly {
 		return nil, fmt.Errorf("%w: SignIn", ErrReadOnly)
@@ -544,6 +551,9 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*S
 	if tok == nil {
 		return nil, ErrSessionEnded
 	}
+	if err := startSession(tok, m.now()); err != nil {
+		return nil, err
+	}
 	s, err := m.runSession(r.Context(), tok.Clone())
 	if err != nil {
 		return nil, err
@@ -556,6 +566,43 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*S
 		m.fireEvent(r.Context(), "signIn", func() { m.events.SignIn(r.Context(), user, tok) })
 	}
 	return s, nil
+}
+
+// sessionClaims name a session and its sign-in: SignIn sets them, and
+// nothing else (callbacks, Update data, a client) may change them.
+var sessionClaims = [...]string{"sid", "auth_time"}
+
+// startSession gives tok a new session id and now as its sign-in time.
+func startSession(tok *Token, now time.Time) error {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("edgeauth: generating sid: %w", err)
+	}
+	for _, name := range sessionClaims {
+		tok.DeleteClaim(name)
+	}
+	tok.SessionID = base64.RawURLEncoding.EncodeToString(b[:])
+	tok.AuthTime = time.Unix(now.Unix(), 0).UTC() // whole seconds, as iat
+	return nil
+}
+
+// keepSessionIdentity gives tok the sid and auth_time of the verified token
+// it continues, as they were (absent or not a string included), whatever the
+// jwt callback made of them: a re-issue never starts a new session.
+func keepSessionIdentity(tok, verified *Token) {
+	if tok == verified {
+		return
+	}
+	for _, name := range sessionClaims {
+		tok.DeleteClaim(name)
+		if raw, ok := verified.Claims[name]; ok {
+			if tok.Claims == nil {
+				tok.Claims = make(map[string]json.RawMessage, 1)
+			}
+			tok.Claims[name] = raw // claim values are replaced, never edited in place
+		}
+	}
+	tok.SessionID, tok.AuthTime = verified.SessionID, verified.AuthTime
 }
 
 // Update re-issues the current session after running the jwt callback with

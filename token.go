@@ -22,7 +22,8 @@ const maxNumericDate = 253402300799
 // "name": null, which Auth.js writes for a user without a name), or is an
 // empty string, is kept in Claims under its own name and written back
 // unchanged. The numeric dates iat, exp and nbf must be numbers: anything
-// else is ErrInvalidClaims, as in jose.
+// else is ErrInvalidClaims, as in jose. An auth_time that is not a numeric
+// date is kept in Claims, and AuthTime stays zero.
 type Token struct {
 	Subject  string    // "sub"
 	Name     string    // "name"
@@ -32,12 +33,19 @@ type Token struct {
 	Expires  time.Time // "exp"; zero when absent
 	ID       string    // "jti"
 
+	// SessionID ("sid") and AuthTime ("auth_time", zero when absent) name
+	// the session and its sign-in: [Manager.SignIn] sets them, every
+	// re-issue keeps them, and Auth.js carries them unchanged, so revocations
+	// key on them (see [Manager.RevokeToken] and [Manager.RevokeUser]).
+	SessionID string
+	AuthTime  time.Time
+
 	// Claims holds every other claim as raw JSON, keyed by claim name.
 	Claims map[string]json.RawMessage
 }
 
 // stringClaims are the standard claims that Token types as strings.
-var stringClaims = [...]string{"sub", "name", "email", "picture", "jti"}
+var stringClaims = [...]string{"sub", "name", "email", "picture", "jti", "sid"}
 
 func (t *Token) stringField(name string) *string {
 	switch name {
@@ -51,6 +59,8 @@ func (t *Token) stringField(name string) *string {
 		return &t.Picture
 	case "jti":
 		return &t.ID
+	case "sid":
+		return &t.SessionID
 	}
 	return nil
 }
@@ -61,6 +71,8 @@ func (t *Token) timeField(name string) *time.Time {
 		return &t.IssuedAt
 	case "exp":
 		return &t.Expires
+	case "auth_time":
+		return &t.AuthTime
 	}
 	return nil
 }
@@ -95,11 +107,14 @@ func (t *Token) UnmarshalJSON(data []byte) error {
 		}
 		if f := t.timeField(key); f != nil {
 			tm, err := parseNumericDate(value)
-			if err != nil {
+			if err == nil {
+				*f = tm
+				return nil
+			}
+			// jose checks iat and exp, not auth_time: an odd one stays raw.
+			if key != "auth_time" {
 				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 			}
-			*f = tm
-			return nil
 		}
 		if key == "nbf" {
 			if _, err := parseNumericDate(value); err != nil {
@@ -147,6 +162,10 @@ func claimName(raw []byte) (string, error) {
 		return "jti", nil
 	case `"nbf"`:
 		return "nbf", nil
+	case `"sid"`:
+		return "sid", nil
+	case `"auth_time"`:
+		return "auth_time", nil
 	}
 	key, err := unquote(raw)
 	if err != nil {
@@ -279,12 +298,23 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 			field(name, raw)
 		}
 	}
-	names := make([]string, 0, len(t.Claims))
+	// sid and auth_time sort among the other claims, typed or not.
+	names := make([]string, 0, len(t.Claims)+2)
+	if t.SessionID != "" {
+		names = append(names, "sid")
+	}
+	if !t.AuthTime.IsZero() {
+		names = append(names, "auth_time")
+	}
 	for name := range t.Claims {
 		switch name {
 		case "sub", "name", "email", "picture", "jti":
 			continue // written with the typed claims
-		case "iat", "exp":
+		case "sid":
+			if t.SessionID != "" {
+				continue
+			}
+		case "iat", "exp", "auth_time":
 			if !t.timeField(name).IsZero() {
 				continue
 			}
@@ -293,6 +323,14 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
+		switch {
+		case name == "sid" && t.SessionID != "":
+			field(name, quote(t.SessionID))
+			continue
+		case name == "auth_time" && !t.AuthTime.IsZero():
+			field(name, numericDate(t.AuthTime))
+			continue
+		}
 		raw := t.Claims[name]
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("edgeauth: claim %q is not valid JSON", name)

@@ -36,7 +36,8 @@ var (
 	bob   = map[string]any{"id": "bob", "name": "Bob", "email": "bob@example.com", "role": "user"}
 )
 
-// authConfig is the README's auth.ts part, as a module the harness imports.
+// authConfig is the README's auth.ts part, which the harness runs for
+// "callbacks": "article".
 func authConfig(t *testing.T) string {
 	t.Helper()
 	dir, err := authjstest.Dir()
@@ -57,7 +58,7 @@ type flow struct {
 // with the real Auth.js and the README's callbacks; now 0 is the real clock.
 func signIn(t *testing.T, h *authjstest.Harness, appURL string, user map[string]any, now int64) flow {
 	t.Helper()
-	req := map[string]any{"op": "signIn", "secret": testSecret, "url": appURL, "user": user, "config": authConfig(t)}
+	req := map[string]any{"op": "signIn", "secret": testSecret, "origin": appURL, "user": user, "callbacks": "article"}
 	if now != 0 {
 		req["now"] = now
 	}
@@ -142,6 +143,15 @@ func TestWithAuthJS(t *testing.T) {
 			a := signIn(t, h, app.url, alice, testNow)
 			b := signIn(t, h, app.url, bob, testNow)
 			assert.NotEmpty(t, a.sessionToken(t, app.cookie), "Auth.js names the cookie %s on %s", app.cookie, app.url)
+			// The README's callbacks give the session what edgeauth revokes by.
+			m, err := edgeauth.New(edgeauth.Config{Secrets: []string{testSecret}, Cookie: edgeauth.CookieConfig{Name: app.cookie}, ReadOnly: true, Now: clock})
+			require.NoError(t, err)
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", a.CookieHeader)
+			s, err := m.Load(r)
+			require.NoError(t, err)
+			assert.NotEmpty(t, s.Token.SessionID)
+			assert.Equal(t, time.Unix(testNow, 0).UTC(), s.Token.AuthTime)
 
 			for _, c := range []struct {
 				target, cookie  string
@@ -181,7 +191,7 @@ func TestWithAuthJS(t *testing.T) {
 			// browser, whose next call has no session. A copy of the token
 			// taken before stays valid until it expires (stateless).
 			var out flow
-			require.NoError(t, h.Call(map[string]any{"op": "signOut", "secret": testSecret, "url": app.url,
+			require.NoError(t, h.Call(map[string]any{"op": "signOut", "secret": testSecret, "origin": app.url,
 				"cookieHeader": a.CookieHeader, "now": testNow + 5}, &out))
 			cleared := app.cookie + "=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
 			if app.url == appHTTPS {
@@ -422,7 +432,7 @@ func TestNextSessionJSON(t *testing.T) {
 		Body map[string]any `json:"body"`
 	}
 	require.NoError(t, h.Call(map[string]any{"op": "session", "secret": testSecret, "cookieHeader": a.CookieHeader,
-		"config": authConfig(t), "now": testNow + 1}, &res))
+		"callbacks": "article", "now": testNow + 1}, &res))
 	user, _ := json.Marshal(res.Body["user"])
 	assert.JSONEq(t, `{"id":"alice","name":"Alice","email":"alice@example.com","role":"admin"}`, string(user))
 }

@@ -1,17 +1,19 @@
-// The callbacks of a Next.js app's auth.ts (the object passed to NextAuth())
-// that put the user's id and role in the token: the seed article's, and those
-// of the README's section "A Go API beside your Next.js app". Tests run them
-// in the real Auth.js (the "config" and "callbacks":"article" options of
-// harness.mjs) and check that the README holds the lines between the markers
-// verbatim (examples/nextjs-api).
+// The callbacks of the repository README's section "A Go API beside your
+// Next.js app": the object that auth.ts passes to NextAuth(). harness.mjs runs
+// them through the real @auth/core ("callbacks": "article"), and a Go test
+// (examples/nextjs-api) checks that the README shows the lines between the
+// markers verbatim.
 export default {
   // README:begin
   callbacks: {
     jwt({ token, user }) {
       if (user) {
-        // At sign-in: copy what the Go API reads into the token.
+        // Sign-in: what the Go API reads (Auth.js sets sub to user.id)…
         token.id = user.id
         token.role = user.role
+        // …and the session id and sign-in time edgeauth revokes by.
+        token.sid = crypto.randomUUID()
+        token.auth_time = Math.floor(Date.now() / 1000)
       }
       return token
     },

@@ -30,6 +30,8 @@ const require = createRequire(import.meta.url)
 
 const { Auth } = await import("@auth/core")
 const { default: Credentials } = await import("@auth/core/providers/credentials")
+const sidCallback = await import("./sid-callback.mjs")
+const articleConfig = (await import("./auth.config.mjs")).default
 const v5jwt = await import("@auth/core/jwt")
 // Not in @auth/core's exports map, so import by file path.
 const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
@@ -157,26 +159,8 @@ function collectingLogger(logs) {
   }
 }
 
-// authConfig is the Auth() configuration of the flow ops: the default export
-// of req.config (a module path: the object literal an app passes to
-// NextAuth(), such as its callbacks), then the harness's own settings.
-async function authConfig(req, logs, providers) {
-  const app = typeof req.config === "string" ? (await import(req.config)).default : {}
-  const config = {
-    ...app,
-    providers,
-    secret: req.secret,
-    trustHost: true,
-    basePath: "/api/auth",
-    session: { strategy: "jwt" },
-    logger: collectingLogger(logs),
-  }
-  if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
-  return config
-}
-
-// mergeCookies merges Set-Cookie lines into a Cookie header, as a browser
-// would for one site (expired cookies dropped).
+// mergeCookies applies Set-Cookie lines to a Cookie header, as a browser
+// does for one site (deleted cookies dropped).
 function mergeCookies(header, setCookies) {
   const jar = new Map()
   for (const part of (header ?? "").split(";")) {
@@ -194,27 +178,8 @@ function mergeCookies(header, setCookies) {
   return [...jar].map(([k, v]) => `${k}=${v}`).join("; ")
 }
 
-// csrf runs Auth.js's CSRF endpoint and returns its token and the cookies.
-async function csrf(base, config, cookie) {
-  const headers = new Headers()
-  if (cookie) headers.set("cookie", cookie)
-  const res = await Auth(new Request(`${base}/api/auth/csrf`, { headers }), config)
-  const { csrfToken } = await res.json()
-  return { csrfToken, cookie: mergeCookies(cookie, res.headers.getSetCookie()) }
-}
-
-async function postForm(base, path, config, cookie, form) {
-  const res = await Auth(
-    new Request(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-      body: new URLSearchParams(form),
-    }),
-    config,
-  )
-  return res
-}
-
+// flowResult is what the signIn and signOut ops answer; cookie is the Cookie
+// header the request carried.
 function flowResult(res, cookie, logs) {
   const setCookies = res.headers.getSetCookie()
   return {
@@ -324,51 +289,22 @@ const ops = {
     return req.raw ? { raw: result ?? null } : { payload: result ?? null }
   },
 
-  // A sign-in as a browser does it: the CSRF endpoint, then a POST to the
-  // Credentials callback, whose authorize() returns req.user.
-  async signIn(req) {
-    const base = req.url ?? "http://localhost:3000"
-    const logs = []
-    const config = await authConfig(req, logs, [Credentials({ credentials: {}, authorize: () => req.user })])
-    const { csrfToken, cookie } = await csrf(base, config, req.cookieHeader)
-    const res = await postForm(base, "/api/auth/callback/credentials", config, cookie, { csrfToken })
-    return flowResult(res, cookie, logs)
-  },
-
-  // A sign-out as a browser does it, with the cookies of req.cookieHeader.
-  async signOut(req) {
-    const base = req.url ?? "http://localhost:3000"
-    const logs = []
-    const config = await authConfig(req, logs, [])
-    const { csrfToken, cookie } = await csrf(base, config, req.cookieHeader)
-    const res = await postForm(base, "/api/auth/signout", config, cookie, { csrfToken })
-    return flowResult(res, cookie, logs)
-  },
-
   async session(req) {
-    const headers = new Headers()
-    if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
-    const session = { strategy: "jwt" }
-    if (req.maxAge !== undefined) session.maxAge = req.maxAge
-    if (req.updateAge !== undefined) session.updateAge = req.updateAge
     const logs = []
-    const config = {
-      providers: [],
-      secret: req.secret,
-      trustHost: true,
-      basePath: "/api/auth",
-      session,
-      logger: collectingLogger(logs),
+    const config = authConfig(req, logs)
+    const headers = new Headers()
+    const url = req.url ?? `${authBase}/session`
+    let init = { headers }
+    if (req.data !== undefined) {
+      // update(data): a POST with a CSRF token, as the React client sends it.
+      const csrf = await csrfToken(config)
+      headers.set("content-type", "application/json")
+      init = { method: "POST", headers, body: JSON.stringify({ csrfToken: csrf.token, data: req.data }) }
+      headers.set("cookie", joinCookies(csrf.cookie, req.cookieHeader))
+    } else if (typeof req.cookieHeader === "string") {
+      headers.set("cookie", req.cookieHeader)
     }
-    if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
-    if (req.callbacks === "article") {
-      config.callbacks = (await import("./auth.config.mjs")).default.callbacks
-    } else if (req.callbacks !== undefined && req.callbacks !== "default") {
-      throw new TypeError('"callbacks" must be "article" or absent')
-    }
-    if (typeof req.config === "string") Object.assign(config, (await import(req.config)).default)
-    const url = req.url ?? "http://localhost:3000/api/auth/session"
-    const res = await Auth(new Request(url, { headers }), config)
+    const res = await Auth(new Request(url, init), config)
     const text = await res.text()
     let body = null
     let bodyText
@@ -387,6 +323,85 @@ const ops = {
     if (bodyText !== undefined) out.bodyText = bodyText
     return out
   },
+
+  // A sign-in through the Credentials provider, as a browser does it: GET
+  // /csrf, then POST /callback/credentials with the token and its cookie.
+  async signIn(req) {
+    const user = req.user
+    if (user === null || typeof user !== "object" || typeof user.id !== "string") {
+      throw new TypeError('"user" must be an object with a string "id"')
+    }
+    const origin = req.origin ?? defaultOrigin
+    const logs = []
+    const config = authConfig(req, logs)
+    config.providers = [Credentials({ credentials: { username: {} }, authorize: () => ({ ...user }) })]
+    const csrf = await csrfToken(config, origin)
+    const body = new URLSearchParams({ csrfToken: csrf.token, username: user.id, callbackUrl: `${origin}/` })
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const res = await Auth(new Request(`${origin}/api/auth/callback/credentials`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
+  },
+
+  // A sign-out as a browser does it: GET /csrf, then POST /signout with the
+  // token, its cookie and the session cookies of req.cookieHeader.
+  async signOut(req) {
+    const origin = req.origin ?? defaultOrigin
+    const logs = []
+    const config = authConfig(req, logs)
+    const csrf = await csrfToken(config, origin)
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const body = new URLSearchParams({ csrfToken: csrf.token })
+    const res = await Auth(new Request(`${origin}/api/auth/signout`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
+  },
+}
+
+// defaultOrigin is the app's origin when a request names none; an https
+// origin makes Auth.js use __Secure- and __Host- cookie names.
+const defaultOrigin = "http://localhost:3000"
+const authBase = `${defaultOrigin}/api/auth`
+
+// authConfig is the Auth.js configuration the session, signIn and signOut
+// ops share.
+function authConfig(req, logs) {
+  const session = { strategy: "jwt" }
+  if (req.maxAge !== undefined) session.maxAge = req.maxAge
+  if (req.updateAge !== undefined) session.updateAge = req.updateAge
+  const config = {
+    providers: [],
+    secret: req.secret,
+    trustHost: true,
+    basePath: "/api/auth",
+    session,
+    logger: collectingLogger(logs),
+  }
+  if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
+  if (req.callbacks === "article") {
+    config.callbacks = { ...articleConfig.callbacks }
+  } else if (req.callbacks === "sid") {
+    config.callbacks = { ...sidCallback.callbacks }
+  } else if (req.callbacks !== undefined && req.callbacks !== "default") {
+    throw new TypeError('"callbacks" must be "article", "sid" or absent')
+  }
+  return config
+}
+
+// csrfToken asks the app at origin for a CSRF token; cookie is the
+// "name=value" pair to send back.
+async function csrfToken(config, origin = defaultOrigin) {
+  const res = await Auth(new Request(`${origin}/api/auth/csrf`), config)
+  const { csrfToken: token } = await res.json()
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ")
+  return { token, cookie }
+}
+
+function joinCookies(...headers) {
+  return headers.filter((h) => typeof h === "string" && h !== "").join("; ")
 }
 
 // ---- main loop ---------------------------------------------------------------
