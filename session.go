@@ -70,7 +70,10 @@ type Config struct {
 	// forward; only string claims are forwarded.
 	ClaimHeaders map[string]string
 	// AllowBearer accepts "Authorization: Bearer <token>" when no session
-	// cookie is present, as Auth.js's getToken does. The cookie wins.
+	// cookie is present, as Auth.js's getToken does. The cookie wins. A
+	// bearer token longer than the session cookies may be (Cookie.MaxChunks
+	// × 4096 bytes, at most MaxTokenSize) is ErrTooLarge before any
+	// decoding.
 	AllowBearer bool
 	// ErrorHandler writes every rejection: status 303 (Location already set
 	// on w), 401 or 403 (Content-Type application/json already set for
@@ -324,6 +327,12 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	if errors.Is(err, errNoCookie) && m.allowBearer {
 		if bearer, ok := bearerToken(r); ok {
 			raw, err, fromHeader = bearer, nil, true
+			// The cookies' bound, checked before decoding: Codec.Decode
+			// alone allows MaxTokenSize, and tries every secret on a
+			// token without kid.
+			if len(bearer) > m.jar.limits.MaxLen {
+				raw, err = "", fmt.Errorf("%w: bearer token over the size limit", ErrTooLarge)
+			}
 		}
 	}
 	if err != nil {
