@@ -1,6 +1,7 @@
 package edgeauth
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -118,4 +119,43 @@ func BenchmarkBearerOversized(b *testing.B) {
 			b.Fatal("accepted")
 		}
 	}
+}
+
+// Update never turns a bearer token into a cookie: it fails with
+// ErrBearerSession, writes nothing and runs no callback; the same token in a
+// cookie updates.
+func TestUpdateRefusesBearer(t *testing.T) {
+	var updates int
+	m, _ := newTestManager(t, Config{AllowBearer: true, Callbacks: Callbacks{JWT: func(_ context.Context, p JWTParams) (*Token, error) {
+		if p.Trigger == TriggerUpdate {
+			updates++
+		}
+		return p.Token, nil
+	}}})
+	h := signIn(t, m, &User{ID: "kim"})
+	w := httptest.NewRecorder()
+	s, err := m.Update(w, bearerRequest(responseCookies(h)[0].Value), nil)
+	assert.Nil(t, s)
+	require.ErrorIs(t, err, ErrBearerSession)
+	assert.NotErrorIs(t, err, ErrNoSession, "the session is valid, only not a cookie")
+	assert.Empty(t, w.Header(), "no Set-Cookie, no header at all")
+	assert.Zero(t, updates)
+
+	// The session is still there for reading.
+	_, err = m.Load(bearerRequest(responseCookies(h)[0].Value))
+	require.NoError(t, err)
+
+	// A cookie wins over the header, and updates.
+	r := requestCarrying("POST", "/", h)
+	r.Header.Set("Authorization", "Bearer "+responseCookies(h)[0].Value)
+	w = httptest.NewRecorder()
+	_, err = m.Update(w, r, nil)
+	require.NoError(t, err)
+	assert.NotEmpty(t, responseCookies(w.Header()))
+	assert.Equal(t, 1, updates)
+
+	// No session at all is still ErrNoSession.
+	_, err = m.Update(httptest.NewRecorder(), bearerRequest("garbage"), nil)
+	assert.ErrorIs(t, err, ErrNoSession)
+	assert.NotErrorIs(t, err, ErrBearerSession)
 }
