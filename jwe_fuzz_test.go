@@ -175,7 +175,7 @@ func mustMarshal(v any) string {
 // writes, or is rejected; it is never changed.
 func TestNumericDatesRoundTrip(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"1.2", "1.2"}, // truncated to 1.199999999 before rounding to the nanosecond
+		{"1.2", "1.2"}, // not 1.199999999: rounded to the nanosecond, not truncated
 		{"1700000000.123", "1700000000.123"},
 		{"1700000000.999999", "1700000000.999999"},
 		{"9999999999.5", "9999999999.5"}, // after 2262, beyond UnixNano
@@ -204,7 +204,7 @@ func TestNumericDatesRoundTrip(t *testing.T) {
 	// From 2^23 s (April 1970) on, a float64 has no digits below the
 	// nanosecond worth keeping: every value is accepted and kept exactly.
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 100_000 {
+	for range 20_000 {
 		f := math.Ldexp(1, 23) + rng.Float64()*(maxNumericDate-math.Ldexp(1, 23))
 		if rng.IntN(2) == 0 {
 			f = math.Round(f*1000) / 1000 // milliseconds, as Date.now()/1000

@@ -67,8 +67,10 @@ func (t *Token) timeField(name string) *time.Time {
 }
 
 // UnmarshalJSON decodes a JSON object of claims. Numeric dates (iat, exp,
-// nbf) must be finite numbers between 0 and year 9999. As with JSON.parse, a
-// repeated claim name takes its last value.
+// nbf) must be finite numbers between 0 and year 9999, with no digits below
+// the nanosecond (which a float64 can hold only before April 1970), so that
+// MarshalJSON writes them back unchanged. As with JSON.parse, a repeated
+// claim name takes its last value.
 func (t *Token) UnmarshalJSON(data []byte) error {
 	data = trimJSONSpace(data)
 	if len(data) == 0 || data[0] != '{' {
@@ -251,8 +253,8 @@ func unquote(raw []byte) (string, error) {
 // A fractional date is rounded to the nearest nanosecond (truncating would
 // turn 1.2 into 1.199999999) and must encode back to the same float64, so
 // that decoding and re-encoding keeps the claim as JSON.parse and
-// JSON.stringify do. Only dates in early 1970 with digits below the
-// nanosecond fail that; they are rejected rather than silently changed.
+// JSON.stringify do. Only dates before 2^23 s (April 1970) with digits
+// below the nanosecond fail that; they are rejected, not changed.
 func parseNumericDate(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return time.Time{}, fmt.Errorf("not a number")
