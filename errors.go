@@ -50,6 +50,12 @@ var (
 	// claims, not of a client's token, so it is not an ErrInvalidToken.
 	ErrSessionTooLarge = errors.New("edgeauth: session too large for its cookies")
 
+	// ErrBearerSession reports [Manager.Update] on a session that came from
+	// an "Authorization: Bearer" header: a bearer token belongs to an API
+	// client and is never turned into a cookie. It is not an ErrNoSession:
+	// the session is valid and stays as it was.
+	ErrBearerSession = errors.New("edgeauth: a bearer session cannot be updated")
+
 	// ErrNoSecret is returned by constructors when no usable secret is configured.
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.
