@@ -55,6 +55,12 @@ var (
 	// claims, not of a client's token, so it is not an ErrInvalidToken.
 	ErrSessionTooLarge = errors.New("edgeauth: session too large for its cookies")
 
+	// ErrBearerSession reports [Manager.Update] on a session that came from
+	// an "Authorization: Bearer" header: a bearer token belongs to an API
+	// client and is never turned into a cookie. It is not an ErrNoSession:
+	// the session is valid and stays as it was.
+	ErrBearerSession = errors.New("edgeauth: a bearer session cannot be updated")
+
 	// ErrReadOnly reports a call that would write the session cookie on a
 	// Manager with Config.ReadOnly set: SignIn, Update and SignOut. The app
 	// that owns the cookie (the Next.js app) signs in and out; the Manager

@@ -73,7 +73,11 @@ type Config struct {
 	// forward; only string claims are forwarded.
 	ClaimHeaders map[string]string
 	// AllowBearer accepts "Authorization: Bearer <token>" when no session
-	// cookie is present, as Auth.js's getToken does. The cookie wins.
+	// cookie is present, as Auth.js's getToken does. The cookie wins. A
+	// bearer token longer than the session cookies may be (Cookie.MaxChunks
+	// × 4096 bytes, at most MaxTokenSize) is ErrTooLarge before any
+	// decoding. A bearer token is never turned into a cookie: it is not
+	// re-issued, and [Manager.Update] refuses it with ErrBearerSession.
 	AllowBearer bool
 	// ErrorHandler writes every rejection: status 303 (Location already set
 	// on w), 401 or 403 (Content-Type application/json already set for
@@ -362,6 +366,12 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	if errors.Is(err, errNoCookie) && m.allowBearer {
 		if bearer, ok := bearerToken(r); ok {
 			raw, err, fromHeader = bearer, nil, true
+			// The cookies' bound, checked before decoding: Codec.Decode
+			// alone allows MaxTokenSize, and tries every secret on a
+			// token without kid.
+			if len(bearer) > m.jar.limits.MaxLen {
+				raw, err = "", fmt.Errorf("%w: bearer token over the size limit", ErrTooLarge)
+			}
 		}
 	}
 	if err != nil {
@@ -608,7 +618,9 @@ func keepSessionIdentity(tok, verified *Token) {
 // Update re-issues the current session after running the jwt callback with
 // TriggerUpdate and data, as Auth.js's update(). It fails with an
 // ErrNoSession error when the request has no valid session, and with
-// Config.ReadOnly with ErrReadOnly.
+// ErrBearerSession, writing nothing, when the session came from an
+// Authorization header (Config.AllowBearer): that would turn a bearer token
+// into a cookie; with Config.ReadOnly it fails with ErrReadOnly.
 func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Session, error) {
 	if m.readOnly {
 		return nil, fmt.Errorf("%w: Update", ErrReadOnly)
@@ -616,6 +628,9 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 	l, err := m.verify(r)
 	if err != nil {
 		return nil, noSession(err)
+	}
+	if l.bearer {
+		return nil, ErrBearerSession
 	}
 	return m.reissueSession(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
 }

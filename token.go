@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // maxNumericDate bounds iat/exp/nbf (9999-12-31T23:59:59Z) so that no
@@ -78,8 +79,10 @@ func (t *Token) timeField(name string) *time.Time {
 }
 
 // UnmarshalJSON decodes a JSON object of claims. Numeric dates (iat, exp,
-// nbf) must be finite numbers between 0 and year 9999. As with JSON.parse, a
-// repeated claim name takes its last value.
+// nbf) must be finite numbers between 0 and year 9999, with no digits below
+// the nanosecond (which a float64 can hold only before April 1970), so that
+// MarshalJSON writes them back unchanged. As with JSON.parse, a repeated
+// claim name takes its last value.
 func (t *Token) UnmarshalJSON(data []byte) error {
 	data = trimJSONSpace(data)
 	if len(data) == 0 || data[0] != '{' {
@@ -250,9 +253,12 @@ func skipValue(data []byte, i int) int {
 	return len(data)
 }
 
-// unquote decodes a JSON string literal, cheaply when it has no escapes.
+// unquote decodes a JSON string literal, cheaply when it has no escapes
+// and is valid UTF-8. Invalid bytes become U+FFFD as in encoding/json (the
+// TextDecoder jose reads payloads with replaces them too): otherwise "\xff"
+// and "\xfe" would be two claim names here and one in Auth.js.
 func unquote(raw []byte) (string, error) {
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
@@ -262,6 +268,12 @@ func unquote(raw []byte) (string, error) {
 
 // parseNumericDate checks the value as a float before converting, so that
 // huge, negative or fractional-overflow values never reach an int cast.
+//
+// A fractional date is rounded to the nearest nanosecond (truncating would
+// turn 1.2 into 1.199999999) and must encode back to the same float64, so
+// that decoding and re-encoding keeps the claim as JSON.parse and
+// JSON.stringify do. Only dates before 2^23 s (April 1970) with digits
+// below the nanosecond fail that; they are rejected, not changed.
 func parseNumericDate(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return time.Time{}, fmt.Errorf("not a number")
@@ -274,7 +286,17 @@ func parseNumericDate(raw json.RawMessage) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("out of range")
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	tm := time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
+	if frac != 0 && numericDateSeconds(tm) != f {
+		return time.Time{}, fmt.Errorf("finer than a nanosecond")
+	}
+	return tm, nil
+}
+
+// numericDateSeconds is tm as the float64 seconds that numericDate writes.
+// Adding the parts, rather than dividing UnixNano, cannot overflow after 2262.
+func numericDateSeconds(tm time.Time) float64 {
+	return float64(tm.Unix()) + float64(tm.Nanosecond())/1e9
 }
 
 // MarshalJSON encodes every claim: the typed ones, then Claims in name order.
@@ -352,11 +374,14 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// numericDate encodes tm in seconds: an integer when it is whole, else the
+// float64 as encoding/json writes it, which is what JSON.stringify writes.
 func numericDate(tm time.Time) []byte {
 	if tm.Nanosecond() == 0 {
 		return strconv.AppendInt(nil, tm.Unix(), 10)
 	}
-	return strconv.AppendFloat(nil, float64(tm.UnixNano())/1e9, 'f', -1, 64)
+	b, _ := json.Marshal(numericDateSeconds(tm)) // finite, so it always encodes
+	return b
 }
 
 // quote encodes s as a JSON string without HTML escaping, as JSON.stringify does.
