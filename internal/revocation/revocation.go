@@ -1,5 +1,6 @@
 // Package revocation holds what the revocation stores share, so that the
-// memory store and redisstore agree to the second and to the error value.
+// memory store and redisstore agree to the second, to the error value and to
+// their bounds.
 package revocation
 
 import (
@@ -12,6 +13,23 @@ import (
 // this value, so errors.Is answers the same for every store.
 var ErrInvalid = errors.New("edgeauth: invalid revocation")
 
+// ErrFull is returned by a store that cannot record a revocation without
+// forgetting a live one. edgeauth.ErrStoreFull and redisstore.ErrStoreFull
+// are this value.
+var ErrFull = errors.New("edgeauth: revocation store full")
+
+const (
+	// DefaultMaxSessionsPerUser is how many denylisted sessions a user may
+	// have before the store folds them into a cutoff. A user who signs out
+	// three times a day stays under it for a 30-day MaxAge, and it keeps a
+	// Redis sorted set in its compact encoding (zset-max-listpack-entries
+	// is 128 by default).
+	DefaultMaxSessionsPerUser = 100
+	// DefaultMaxSessionsWithoutUser caps the pool that denylisted sessions
+	// without a user id share.
+	DefaultMaxSessionsWithoutUser = 10_000
+)
+
 // CutoffSecond is the whole-second cutoff a store records for a ban issued
 // at before, rounded up: iat has whole seconds, so a ban at 12:00:00.7 must
 // reject a token with iat 12:00:00.
@@ -22,3 +40,9 @@ func CutoffSecond(before time.Time) int64 {
 	}
 	return s
 }
+
+// CollapseCutoff is the cutoff, in Unix seconds, that replaces a user's
+// denylisted sessions at now: the next whole second, so that every session
+// signed in up to now (sign-in times have whole seconds) is rejected,
+// including each one the denylist held.
+func CollapseCutoff(now time.Time) int64 { return now.Unix() + 1 }
