@@ -35,9 +35,10 @@
 //     the Redis that holds them with maxmemory-policy noeviction (then a full Redis fails
 //     revocations, which the caller reports, rather than forgetting them). Every key has a
 //     TTL, so the volatile-* policies evict these keys as readily as the allkeys-* ones.
-//     On first use the store reads maxmemory-policy and maxmemory with CONFIG GET and logs
-//     an error when Redis can evict, or a warning when CONFIG GET is refused (as on some
-//     managed services: check the setting there by hand).
+//     On its first call that reaches Redis, the store reads maxmemory-policy and maxmemory
+//     with CONFIG GET and logs (Options.Logger) an error when Redis can evict, or a warning
+//     when CONFIG GET is refused, as on some managed services: check the setting there by
+//     hand.
 //   - Revocations live only as long as Redis keeps its data: run Redis with persistence
 //     (or accept that a Redis restart forgets revocations).
 package redisstore
@@ -240,6 +241,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, exp
 	if err != nil {
 		return wrap(ctx, "revoke session", err)
 	}
+	s.checkEviction(ctx)
 	if res == sessionPoolFull {
 		return ErrStoreFull
 	}
@@ -261,6 +263,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, before, keepUntil
 	if err != nil {
 		return wrap(ctx, "revoke user", err)
 	}
+	s.checkEviction(ctx)
 	return nil
 }
 
@@ -286,6 +289,7 @@ func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time
 	if err != nil {
 		return false, time.Time{}, wrap(ctx, "check", err)
 	}
+	s.checkEviction(ctx)
 	if len(res) != 2 {
 		return false, time.Time{}, fmt.Errorf("edgeauth: redis check: unexpected reply of %d values", len(res))
 	}
@@ -305,16 +309,15 @@ func (s *Store) precheck(ctx context.Context) error {
 	if s == nil || s.client == nil {
 		return ErrNoClient
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.checkEviction(ctx)
-	return nil
+	return ctx.Err()
 }
 
-// checkEviction logs, once, whether Redis can evict revocations. A call that finds
-// another one checking does not wait for it, and one that cannot reach Redis leaves the
-// check to a later call.
+// evictionCheckTimeout bounds the one extra round trip of the first successful call.
+const evictionCheckTimeout = time.Second
+
+// checkEviction logs, once, whether Redis can evict revocations. It runs after a call
+// that reached Redis, so an outage costs nothing more; a call that finds another one
+// checking does not wait for it, and a check that gets no answer is left to a later call.
 func (s *Store) checkEviction(ctx context.Context) {
 	if s.evictionChecked.Load() || !s.evictionMu.TryLock() {
 		return
@@ -323,6 +326,8 @@ func (s *Store) checkEviction(ctx context.Context) {
 	if s.evictionChecked.Load() {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, evictionCheckTimeout)
+	defer cancel()
 	pipe := s.client.Pipeline()
 	policyCmd := pipe.ConfigGet(ctx, "maxmemory-policy")
 	memoryCmd := pipe.ConfigGet(ctx, "maxmemory")
