@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"crypto/sha256"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,24 +69,57 @@ type MemoryStore struct {
 	maxWithoutUser int
 
 	mu          sync.RWMutex
-	users       map[idDigest]*userRevocations
-	byEntries   userHeap               // users by entry count, largest first
-	withoutUser map[idDigest]time.Time // session -> exp, for tokens without a user id
-	entries     int                    // sessions of both kinds plus cutoffs, expired ones included
-	minExpiry   time.Time              // no entry expires before this; may be stale-early, never late
+	users       map[userDigest]*userRevocations
+	byEntries   userHeap                    // users by entry count, largest first
+	withoutUser map[sessionDigest]time.Time // session -> exp, for tokens without a user id
+	entries     int                         // sessions of both kinds plus cutoffs, expired ones included
+	minExpiry   time.Time                   // no entry expires before this; may be stale-early, never late
 	lastSweep   time.Time
 }
 
-type idDigest [sha256.Size]byte
+type userDigest [sha256.Size]byte
 
-func digest(id string) idDigest { return sha256.Sum256([]byte(id)) }
+func userKey(id string) userDigest { return digest(id) }
 
-// userRevocations is one user's denylisted sessions and cutoff.
+// sessionDigest is half a SHA-256: plenty among one user's sessions (a collision would
+// only revoke more), and half the memory.
+type sessionDigest [sha256.Size / 2]byte
+
+func sessionKey(id string) sessionDigest {
+	sum := digest(id)
+	return sessionDigest(sum[:sha256.Size/2])
+}
+
+// digest hashes id without allocating for ids of usual length (a check runs on every
+// request).
+func digest(id string) [sha256.Size]byte {
+	var buf [64]byte
+	return sha256.Sum256(append(buf[:0], id...))
+}
+
+// userRevocations is one user's denylisted sessions and cutoff. The sessions are a slice,
+// searched linearly: at most MaxSessionsPerUser long, and far smaller than a map for the
+// many users with one or two.
 type userRevocations struct {
-	sessions    map[idDigest]time.Time // session -> exp
-	cutoff      int64                  // Unix seconds, already rounded up
-	cutoffUntil time.Time              // zero: no cutoff
+	sessions    []sessionEntry
+	cutoff      int64     // Unix seconds, already rounded up
+	cutoffUntil time.Time // zero: no cutoff
 	heapIndex   int
+}
+
+type sessionEntry struct {
+	id  sessionDigest
+	exp time.Time
+}
+
+// find returns the index of the session, or -1.
+func (u *userRevocations) find(id sessionDigest) int {
+	for i := range u.sessions {
+		if u.sessions[i].id == id {
+			return i
+		}
+	}
+	return -1
 }
 
 func (u *userRevocations) entryCount() int {
@@ -117,8 +151,8 @@ func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
 		maxEntries:     cfg.MaxEntries,
 		maxPerUser:     cfg.MaxSessionsPerUser,
 		maxWithoutUser: cfg.MaxSessionsWithoutUser,
-		users:          make(map[idDigest]*userRevocations),
-		withoutUser:    make(map[idDigest]time.Time),
+		users:          make(map[userDigest]*userRevocations),
+		withoutUser:    make(map[sessionDigest]time.Time),
 	}
 }
 
@@ -143,10 +177,10 @@ func (s *MemoryStore) RevokeSession(ctx context.Context, userID, sessionID strin
 	if !now.Before(exp) {
 		return nil
 	}
-	session := digest(sessionID)
-	var user idDigest
+	session := sessionKey(sessionID)
+	var user userDigest
 	if userID != "" {
-		user = digest(userID)
+		user = userKey(userID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,9 +189,9 @@ func (s *MemoryStore) RevokeSession(ctx context.Context, userID, sessionID strin
 	}
 	u := s.liveUserLocked(user, now)
 	if u != nil {
-		if cur, ok := u.sessions[session]; ok {
-			if exp.After(cur) {
-				u.sessions[session] = exp
+		if i := u.find(session); i >= 0 {
+			if exp.After(u.sessions[i].exp) {
+				u.sessions[i].exp = exp
 			}
 			return nil
 		}
@@ -177,15 +211,12 @@ func (s *MemoryStore) RevokeSession(ctx context.Context, userID, sessionID strin
 	if u == nil {
 		u = s.addUserLocked(user)
 	}
-	if u.sessions == nil {
-		u.sessions = make(map[idDigest]time.Time)
-	}
-	u.sessions[session] = exp
+	u.sessions = append(u.sessions, sessionEntry{session, exp})
 	s.addedLocked(u, exp)
 	return nil
 }
 
-func (s *MemoryStore) revokeWithoutUserLocked(now time.Time, session idDigest, exp time.Time) error {
+func (s *MemoryStore) revokeWithoutUserLocked(now time.Time, session sessionDigest, exp time.Time) error {
 	if cur, ok := s.withoutUser[session]; ok {
 		if exp.After(cur) {
 			s.withoutUser[session] = exp
@@ -216,7 +247,7 @@ func (s *MemoryStore) RevokeUser(ctx context.Context, userID string, before, kee
 	if !now.Before(keepUntil) {
 		return nil
 	}
-	user := digest(userID)
+	user := userKey(userID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.liveUserLocked(user, now)
@@ -244,12 +275,13 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	if sessionID == "" && userID == "" {
 		return false, time.Time{}, nil
 	}
-	var session, user idDigest
+	var session sessionDigest
+	var user userDigest
 	if sessionID != "" {
-		session = digest(sessionID)
+		session = sessionKey(sessionID)
 	}
 	if userID != "" {
-		user = digest(userID)
+		user = userKey(userID)
 	}
 	now := s.now()
 	var revoked bool
@@ -265,7 +297,7 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 		return false, time.Time{}, nil
 	}
 	if sessionID != "" {
-		if exp, ok := u.sessions[session]; ok && now.Before(exp) {
+		if i := u.find(session); i >= 0 && now.Before(u.sessions[i].exp) {
 			revoked = true
 		}
 	}
@@ -277,17 +309,13 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 
 // liveUserLocked returns the user's entries with expired ones dropped, or nil when none
 // are left. The cost is bounded by MaxSessionsPerUser.
-func (s *MemoryStore) liveUserLocked(user idDigest, now time.Time) *userRevocations {
+func (s *MemoryStore) liveUserLocked(user userDigest, now time.Time) *userRevocations {
 	u := s.users[user]
 	if u == nil {
 		return nil
 	}
 	before := u.entryCount()
-	for id, exp := range u.sessions {
-		if !now.Before(exp) {
-			delete(u.sessions, id)
-		}
-	}
+	u.sessions = slices.DeleteFunc(u.sessions, func(e sessionEntry) bool { return !now.Before(e.exp) })
 	if !u.cutoffUntil.IsZero() && !now.Before(u.cutoffUntil) {
 		u.cutoff, u.cutoffUntil = 0, time.Time{}
 	}
@@ -303,7 +331,7 @@ func (s *MemoryStore) liveUserLocked(user idDigest, now time.Time) *userRevocati
 	return u
 }
 
-func (s *MemoryStore) addUserLocked(user idDigest) *userRevocations {
+func (s *MemoryStore) addUserLocked(user userDigest) *userRevocations {
 	u := &userRevocations{}
 	s.users[user] = u
 	heap.Push(&s.byEntries, u)
@@ -342,9 +370,9 @@ func (s *MemoryStore) raiseCutoffLocked(u *userRevocations, now time.Time, cutof
 // of u signed in up to now, kept as long as the longest of them (and at least until
 // keepUntil, the expiry of a revocation folded into it).
 func (s *MemoryStore) collapseLocked(u *userRevocations, now, keepUntil time.Time) {
-	for _, exp := range u.sessions {
-		if exp.After(keepUntil) {
-			keepUntil = exp
+	for _, e := range u.sessions {
+		if e.exp.After(keepUntil) {
+			keepUntil = e.exp
 		}
 	}
 	s.entries -= len(u.sessions)
@@ -399,8 +427,8 @@ func (s *MemoryStore) sweepLocked(now time.Time) {
 		if u == nil {
 			continue
 		}
-		for _, exp := range u.sessions {
-			note(exp)
+		for _, e := range u.sessions {
+			note(e.exp)
 		}
 		if !u.cutoffUntil.IsZero() {
 			note(u.cutoffUntil)

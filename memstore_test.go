@@ -65,7 +65,7 @@ func TestMemoryStoreFullPolicy(t *testing.T) {
 	assert.True(t, cutoff.Equal(time.Unix(now.Unix()+1, 0)), "carol's ban stands: %v", cutoff)
 	// The cutoff lasts as long as mallory's longest entry.
 	s.mu.RLock()
-	assert.Equal(t, now.Add(3*time.Hour), s.users[digest("mallory")].cutoffUntil)
+	assert.Equal(t, now.Add(3*time.Hour), s.users[userKey("mallory")].cutoffUntil)
 	s.mu.RUnlock()
 
 	require.NoError(t, s.RevokeSession(ctx, "erin", "e1", hour))
