@@ -15,8 +15,9 @@ const (
 	// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
 	DefaultMemoryStoreMaxEntries = 100_000
 	// DefaultMaxSessionsPerUser is the per-user quota of denylisted sessions used when
-	// MemoryStoreConfig.MaxSessionsPerUser <= 0 (redisstore uses the same default).
-	DefaultMaxSessionsPerUser = revocation.DefaultMaxSessionsPerUser
+	// MemoryStoreConfig.MaxSessionsPerUser <= 0, as in redisstore: a user who signs out
+	// three times a day stays under it for a 30-day MaxAge.
+	DefaultMaxSessionsPerUser = 100
 )
 
 // memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
@@ -234,8 +235,8 @@ func (s *MemoryStore) revokeWithoutUserLocked(now time.Time, session sessionDige
 	return nil
 }
 
-// RevokeUser implements Store. before is recorded rounded up to the next whole second
-// (see revokedByCutoff). A keepUntil already in the past is a no-op.
+// RevokeUser implements Store. before is recorded rounded up to the next whole second, as
+// sign-in times have whole seconds. A keepUntil already in the past is a no-op.
 func (s *MemoryStore) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err

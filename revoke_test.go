@@ -47,6 +47,12 @@ func TestCutoffSecond(t *testing.T) {
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(time.Second)))
 }
 
+// Both stores have the same default quota.
+func TestStoresShareDefaults(t *testing.T) {
+	assert.Equal(t, DefaultMaxSessionsPerUser, redisstore.DefaultMaxSessionsPerUser)
+	assert.Equal(t, redisstore.DefaultMaxSessionsWithoutUser, NewMemoryStore(MemoryStoreConfig{}).maxWithoutUser)
+}
+
 // Both stores return the one invalid-revocation error value, and the one store-full value.
 func TestStoreErrorsAreOneValue(t *testing.T) {
 	err := NewMemoryStore(MemoryStoreConfig{}).RevokeSession(context.Background(), "u", "", time.Now().Add(time.Hour))

@@ -1,6 +1,5 @@
 // Package revocation holds what the revocation stores share, so that the
-// memory store and redisstore agree to the second, to the error value and to
-// their bounds.
+// memory store and redisstore agree to the second and to the error value.
 package revocation
 
 import (
@@ -17,18 +16,6 @@ var ErrInvalid = errors.New("edgeauth: invalid revocation")
 // forgetting a live one. edgeauth.ErrStoreFull and redisstore.ErrStoreFull
 // are this value.
 var ErrFull = errors.New("edgeauth: revocation store full")
-
-const (
-	// DefaultMaxSessionsPerUser is how many denylisted sessions a user may
-	// have before the store folds them into a cutoff. A user who signs out
-	// three times a day stays under it for a 30-day MaxAge, and it keeps a
-	// Redis sorted set in its compact encoding (zset-max-listpack-entries
-	// is 128 by default).
-	DefaultMaxSessionsPerUser = 100
-	// DefaultMaxSessionsWithoutUser caps the pool that denylisted sessions
-	// without a user id share.
-	DefaultMaxSessionsWithoutUser = 10_000
-)
 
 // CutoffSecond is the whole-second cutoff a store records for a ban issued
 // at before, rounded up: iat has whole seconds, so a ban at 12:00:00.7 must

@@ -583,10 +583,10 @@ func Run(t *testing.T, newStore func(t *testing.T, lim Limits) (Store, Clock)) {
 	})
 }
 
-// Rejects reports whether a session of a user, signed in at signedIn, is refused given
+// rejects reports whether a session of a user, signed in at signedIn, is refused given
 // what Check returned: denylisted, or signed in (whole seconds) before the user's cutoff.
 // It is the rule the Manager applies.
-func Rejects(revoked bool, cutoff, signedIn time.Time) bool {
+func rejects(revoked bool, cutoff, signedIn time.Time) bool {
 	return revoked || (!cutoff.IsZero() && signedIn.Unix() < revocation.CutoffSecond(cutoff))
 }
 
@@ -595,7 +595,7 @@ func assertRejected(t *testing.T, s Store, user, sessionID string, signedIn time
 	t.Helper()
 	revoked, cutoff, err := s.Check(context.Background(), sessionID, user)
 	require.NoError(t, err)
-	assert.True(t, Rejects(revoked, cutoff, signedIn),
+	assert.True(t, rejects(revoked, cutoff, signedIn),
 		"session %q of %q signed in at %v must be rejected (revoked=%v cutoff=%v)", sessionID, user, signedIn, revoked, cutoff)
 }
 
