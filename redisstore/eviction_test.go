@@ -51,6 +51,17 @@ type loggedRecord struct {
 	Attrs   map[string]string
 }
 
+// firstUseLogs starts a redis-server with config, uses a store on it twice, and returns
+// what the store logged.
+func firstUseLogs(t *testing.T, config ...string) []loggedRecord {
+	t.Helper()
+	rec := &logRecorder{}
+	s := New(newClient(t, redistest.Start(t, config...)), Options{Logger: slog.New(rec)})
+	useStore(t, s)
+	useStore(t, s)
+	return rec.logged()
+}
+
 // useStore runs every operation once, as the first use may be any of them.
 func useStore(t *testing.T, s *Store) {
 	t.Helper()
@@ -64,12 +75,7 @@ func useStore(t *testing.T, s *Store) {
 
 func TestEvictionPolicyWarning(t *testing.T) {
 	t.Run("evicting server", func(t *testing.T) {
-		addr := redistest.Start(t, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
-		rec := &logRecorder{}
-		s := New(newClient(t, addr), Options{Logger: slog.New(rec)})
-		useStore(t, s)
-		useStore(t, s)
-		logged := rec.logged()
+		logged := firstUseLogs(t, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
 		require.Len(t, logged, 1, "one warning at first use")
 		assert.Equal(t, slog.LevelError, logged[0].Level)
 		assert.Contains(t, logged[0].Message, "redis can evict revocations")
@@ -78,19 +84,11 @@ func TestEvictionPolicyWarning(t *testing.T) {
 	})
 
 	t.Run("non-evicting server", func(t *testing.T) {
-		addr := redistest.Start(t, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
-		rec := &logRecorder{}
-		useStore(t, New(newClient(t, addr), Options{Logger: slog.New(rec)}))
-		assert.Empty(t, rec.logged())
+		assert.Empty(t, firstUseLogs(t, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction"))
 	})
 
 	t.Run("CONFIG refused", func(t *testing.T) {
-		addr := redistest.Start(t, "--rename-command", "CONFIG", "")
-		rec := &logRecorder{}
-		s := New(newClient(t, addr), Options{Logger: slog.New(rec)})
-		useStore(t, s)
-		useStore(t, s)
-		logged := rec.logged()
+		logged := firstUseLogs(t, "--rename-command", "CONFIG", "")
 		require.Len(t, logged, 1, "one warning at first use")
 		assert.Equal(t, slog.LevelWarn, logged[0].Level)
 		assert.Contains(t, logged[0].Message, "cannot read the redis eviction policy")

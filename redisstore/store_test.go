@@ -30,6 +30,10 @@ func newClient(t *testing.T, addr string) *redis.Client {
 
 func TestConformance(t *testing.T) {
 	client := newClient(t, redistest.Start(t))
+	runConformance(t, client)
+}
+
+func runConformance(t *testing.T, client redis.UniversalClient) {
 	var n atomic.Int64
 	storetest.Run(t, func(t *testing.T, lim storetest.Limits) (storetest.Store, storetest.Clock) {
 		// A fresh prefix per subtest gives each an empty store on the shared server.
@@ -297,14 +301,7 @@ func TestClusterConformance(t *testing.T) {
 		DialTimeout:           time.Second,
 	})
 	t.Cleanup(func() { _ = client.Close() })
-	var n atomic.Int64
-	storetest.Run(t, func(t *testing.T, lim storetest.Limits) (storetest.Store, storetest.Clock) {
-		return New(client, Options{
-			Prefix:                 fmt.Sprintf("cluster%d:", n.Add(1)),
-			MaxSessionsPerUser:     lim.MaxSessionsPerUser,
-			MaxSessionsWithoutUser: lim.MaxSessionsWithoutUser,
-		}), storetest.RealClock{}
-	})
+	runConformance(t, client)
 
 	// The same script with keys on two slots is refused, so the check above is real.
 	err := revokeSessionScript.Run(ctx, client, []string{"a:s:{x}", "a:u:{y}"}, "m", time.Now().Add(time.Hour).UnixMilli(), 1, 0).Err()

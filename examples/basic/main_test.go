@@ -520,16 +520,23 @@ func TestRevocationAcrossInstances(t *testing.T) {
 	})
 }
 
-// TestRedisOutage stops Redis under a running instance: sessions fail closed
-// quickly, public pages keep working, nothing leaks, and service resumes
-// when Redis is back without restarting the app.
-func TestRedisOutage(t *testing.T) {
+// startAppOnRedis serves an app on its own redis-server, with a short revocation
+// timeout for tests that stop the server.
+func startAppOnRedis(t *testing.T) (*redistest.Server, string) {
+	t.Helper()
 	srv := redistest.StartServer(t)
-	base := startApp(t, appConfig{
+	return srv, startApp(t, appConfig{
 		Now:               newClock().Now,
 		Store:             newRedisStore(t, srv.Addr(), ""),
 		RevocationTimeout: 200 * time.Millisecond,
 	})
+}
+
+// TestRedisOutage stops Redis under a running instance: sessions fail closed
+// quickly, public pages keep working, nothing leaks, and service resumes
+// when Redis is back without restarting the app.
+func TestRedisOutage(t *testing.T) {
+	srv, base := startAppOnRedis(t)
 	alice := newBrowser(t)
 	signIn(t, alice, base, "alice")
 	assert.Equal(t, ident("alice", "admin"), identityOf(t, alice, base+"/dashboard", nil))
@@ -633,12 +640,7 @@ func TestSignOutNotRecorded(t *testing.T) {
 	})
 
 	t.Run("redis down", func(t *testing.T) {
-		srv := redistest.StartServer(t)
-		base := startApp(t, appConfig{
-			Now:               newClock().Now,
-			Store:             newRedisStore(t, srv.Addr(), ""),
-			RevocationTimeout: 200 * time.Millisecond,
-		})
+		srv, base := startAppOnRedis(t)
 		alice := newBrowser(t)
 		signIn(t, alice, base, "alice")
 		copied := sessionCookie(t, alice, base)

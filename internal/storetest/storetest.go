@@ -480,43 +480,31 @@ func Run(t *testing.T, newStore func(t *testing.T, lim Limits) (Store, Clock)) {
 		base := clk.Now().Truncate(time.Second)
 		const workers, perWorker = 16, 25
 
-		var wg sync.WaitGroup
-		errs := make(chan error, workers)
-		for w := range workers {
-			wg.Go(func() {
-				for i := range perWorker {
-					sid := fmt.Sprintf("sid-%d-%d", w, i)
-					user := fmt.Sprintf("user-%d-%d", w, i)
-					if err := s.RevokeSession(ctx, user, sid, exp); err != nil {
-						errs <- err
-						return
-					}
-					// Everyone raises the same shared cutoff; the maximum must win.
-					shared := base.Add(time.Duration(w*perWorker+i) * time.Second)
-					if err := s.RevokeUser(ctx, "shared", shared, exp); err != nil {
-						errs <- err
-						return
-					}
-					if err := s.RevokeUser(ctx, user, base, exp); err != nil {
-						errs <- err
-						return
-					}
-					revoked, cutoff, err := s.Check(ctx, sid, user)
-					if err == nil && (!revoked || !cutoff.Equal(base)) {
-						err = fmt.Errorf("read after write: %s revoked=%v, %s cutoff=%v", sid, revoked, user, cutoff)
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
+		inParallel(t, workers, func(w int) error {
+			for i := range perWorker {
+				sid := fmt.Sprintf("sid-%d-%d", w, i)
+				user := fmt.Sprintf("user-%d-%d", w, i)
+				if err := s.RevokeSession(ctx, user, sid, exp); err != nil {
+					return err
 				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+				// Everyone raises the same shared cutoff; the maximum must win.
+				shared := base.Add(time.Duration(w*perWorker+i) * time.Second)
+				if err := s.RevokeUser(ctx, "shared", shared, exp); err != nil {
+					return err
+				}
+				if err := s.RevokeUser(ctx, user, base, exp); err != nil {
+					return err
+				}
+				revoked, cutoff, err := s.Check(ctx, sid, user)
+				if err != nil {
+					return err
+				}
+				if !revoked || !cutoff.Equal(base) {
+					return fmt.Errorf("read after write: %s revoked=%v, %s cutoff=%v", sid, revoked, user, cutoff)
+				}
+			}
+			return nil
+		})
 
 		for w := range workers {
 			for i := range perWorker {
@@ -537,23 +525,14 @@ func Run(t *testing.T, newStore func(t *testing.T, lim Limits) (Store, Clock)) {
 		signedIn := clk.Now()
 		exp := signedIn.Add(time.Hour)
 		const workers, perWorker = 8, 25
-		var wg sync.WaitGroup
-		errs := make(chan error, workers)
-		for w := range workers {
-			wg.Go(func() {
-				for i := range perWorker {
-					if err := s.RevokeSession(ctx, "flood", fmt.Sprintf("sid-%d-%d", w, i), exp); err != nil {
-						errs <- err
-						return
-					}
+		inParallel(t, workers, func(w int) error {
+			for i := range perWorker {
+				if err := s.RevokeSession(ctx, "flood", fmt.Sprintf("sid-%d-%d", w, i), exp); err != nil {
+					return err
 				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+			}
+			return nil
+		})
 		for w := range workers {
 			for i := range perWorker {
 				assertRejected(t, s, "flood", fmt.Sprintf("sid-%d-%d", w, i), signedIn)
@@ -604,6 +583,25 @@ func cutoffOf(t *testing.T, s Store, user string) time.Time {
 	_, cutoff, err := s.Check(context.Background(), "", user)
 	require.NoError(t, err)
 	return cutoff
+}
+
+// inParallel runs work(0) … work(workers-1) at once and reports their errors.
+func inParallel(t *testing.T, workers int, work func(worker int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			if err := work(w); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 // waitUntil polls cond, bounded by expiryPoll: real stores drop expired entries on
