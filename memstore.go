@@ -53,9 +53,9 @@ type MemoryStoreConfig struct {
 //     sessions too). This is stricter than the denylist, never weaker, and the cutoff
 //     lasts as long as the longest of the entries it replaces.
 //   - When MaxEntries is reached, expired entries are dropped first; then the user with
-//     the most entries is collapsed (the flooding account, not its victims). Only when
-//     every user holds a single entry does a new user's revocation fail, with
-//     ErrStoreFull.
+//     the most entries is collapsed (the flooding account, not its victims). When every
+//     user holds a single entry, a user's further revocations fold into its own cutoff,
+//     and only a new user's revocation fails, with ErrStoreFull.
 //   - Sessions without a user id share a pool of MaxSessionsWithoutUser entries; when it
 //     is full of live entries, such a revocation fails with ErrStoreFull and users are
 //     not affected.
