@@ -274,21 +274,22 @@ func checkInvariants(t *testing.T, s *MemoryStore) {
 
 // A full store at the defaults stays under 20 MB in the worst case, every entry a
 // different user's (the README's figure).
-func TestMemoryStoreFullSize(t *testing.T) {
+func TestMemoryStoreEntrySize(t *testing.T) {
+	const entries = DefaultMemoryStoreMaxEntries
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s := NewMemoryStore(MemoryStoreConfig{})
-	for i := range DefaultMemoryStoreMaxEntries {
+	s := NewMemoryStore(MemoryStoreConfig{MaxEntries: entries})
+	for i := range entries {
 		require.NoError(t, s.RevokeSession(ctx, fmt.Sprint("user-", i), "a-uuid-sized-session-id-0123456789ab", exp))
 	}
 	require.ErrorIs(t, s.RevokeSession(ctx, "one-more", "sid", exp), ErrStoreFull)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	size := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("%d entries, one per user: %d bytes (%d per entry)", s.Len(), size, size/int64(s.Len()))
-	assert.Less(t, size, int64(20<<20))
+	perEntry := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(s.Len())
+	t.Logf("%d entries, one per user: %d bytes per entry", s.Len(), perEntry)
+	assert.Less(t, perEntry*entries, int64(20_000_000))
 	runtime.KeepAlive(s)
 }
