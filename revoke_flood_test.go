@@ -149,7 +149,9 @@ func TestRevocationFloodRedis(t *testing.T) {
 	// Redis expires keys on its own clock: the manager's clock starts at the real time
 	// and stays there (never ahead of Redis).
 	clk := newClock(time.Now().Unix())
-	m, _ := newTestManagerAt(t, clk, Config{Store: store, Callbacks: Callbacks{JWT: roleCallback}})
+	// A generous timeout: a check that times out on a loaded machine would fail closed
+	// and read as a lost revocation.
+	m, _ := newTestManagerAt(t, clk, Config{Store: store, Callbacks: Callbacks{JWT: roleCallback}, RevocationTimeout: 10 * time.Second})
 	v := prepareVictims(t, m)
 
 	keysBefore, err := client.DBSize(ctx).Result()
