@@ -3,29 +3,34 @@ package edgeauth
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
-// Store holds revocations. Implementations must be safe for concurrent use.
+// Store holds revocations. Implementations must be safe for concurrent use, and must
+// account entries per user so that one account cannot fill the store or push out other
+// users' revocations (see [MemoryStore]).
 type Store interface {
-	// RevokeToken denylists the token with this ID until exp; the entry then disappears by itself.
-	RevokeToken(ctx context.Context, jti string, exp time.Time) error
-	// RevokeUser rejects every token of userID issued before `before`. The entry is kept until keepUntil
-	// (the latest expiry any such token can have). A later call with an earlier `before` never lowers the cutoff.
+	// RevokeSession denylists one session of userID until exp (userID may be "" for a token
+	// without a user id); the entry then disappears by itself. A store may instead raise
+	// userID's cutoff to the next whole second after now, which rejects every session of
+	// the user that signed in up to now: stricter, never weaker.
+	RevokeSession(ctx context.Context, userID, sessionID string, exp time.Time) error
+	// RevokeUser rejects every session of userID that signed in before `before`. The entry
+	// is kept until keepUntil (the latest expiry any such session can have). A later call
+	// with an earlier `before` never lowers the cutoff, nor an earlier keepUntil shortens it.
 	RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error
-	// Check reports, in one round trip, whether jti is denylisted and the user's cutoff (zero time when none).
-	Check(ctx context.Context, jti, userID string) (revoked bool, cutoff time.Time, err error)
+	// Check reports, in one round trip, whether sessionID is denylisted and the user's
+	// cutoff (zero time when none).
+	Check(ctx context.Context, sessionID, userID string) (revoked bool, cutoff time.Time, err error)
 }
 
 var (
 	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
 	// forgetting a live one. Callers must treat it as a failed revocation.
-	ErrStoreFull = errors.New("edgeauth: revocation store full")
+	ErrStoreFull = revocation.ErrFull
 	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
 	ErrInvalidRevocation = revocation.ErrInvalid
 )
@@ -54,200 +59,6 @@ func revokedByCutoff(authTime, cutoff time.Time) bool {
 // one (minted by a Next.js app that does not add it), its jti, which only
 // edgeauth's re-issues keep.
 func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
-
-// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
-const DefaultMemoryStoreMaxEntries = 100_000
-
-// memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
-const memorySweepEvery = time.Minute
-
-// MemoryStoreConfig configures NewMemoryStore.
-type MemoryStoreConfig struct {
-	// MaxEntries caps token plus user entries; <= 0 means DefaultMemoryStoreMaxEntries.
-	MaxEntries int
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
-
-// MemoryStore is an in-process Store for a single instance (revocations are not shared
-// between processes and are lost on restart). It is safe for concurrent use.
-//
-// Entries expire by themselves: reads ignore expired entries and inserts periodically sweep
-// them out; no background goroutine is used, so there is nothing to close.
-//
-// Memory is bounded by MaxEntries. When a new entry would exceed the cap, expired entries are
-// dropped first; if the store is still full the write fails with ErrStoreFull. A live
-// revocation is never silently evicted, because forgetting it would re-admit a revoked token.
-// Updating an existing entry (same jti or user) never fails for lack of space.
-type MemoryStore struct {
-	now        func() time.Time
-	maxEntries int
-
-	mu        sync.RWMutex
-	tokens    map[string]time.Time // jti -> exp
-	users     map[string]userEntry
-	minExpiry time.Time // no entry expires before this; may be stale-early, never late
-	lastSweep time.Time
-}
-
-type userEntry struct {
-	cutoff    int64 // Unix seconds, already rounded up
-	keepUntil time.Time
-}
-
-var _ Store = (*MemoryStore)(nil)
-
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
-	if cfg.MaxEntries <= 0 {
-		cfg.MaxEntries = DefaultMemoryStoreMaxEntries
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &MemoryStore{
-		now:        cfg.Now,
-		maxEntries: cfg.MaxEntries,
-		tokens:     make(map[string]time.Time),
-		users:      make(map[string]userEntry),
-	}
-}
-
-// Len reports the number of stored entries, including expired ones not yet swept.
-func (s *MemoryStore) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.tokens) + len(s.users)
-}
-
-// RevokeToken implements Store. An exp already in the past is a no-op: the token is expired anyway.
-func (s *MemoryStore) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if jti == "" || exp.IsZero() {
-		return ErrInvalidRevocation
-	}
-	now := s.now()
-	if !now.Before(exp) {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.tokens[jti]; ok {
-		if exp.After(cur) {
-			s.tokens[jti] = exp
-		}
-		return nil
-	}
-	if err := s.makeRoomLocked(now); err != nil {
-		return err
-	}
-	s.tokens[jti] = exp
-	s.noteExpiryLocked(exp)
-	return nil
-}
-
-// RevokeUser implements Store. before is recorded rounded up to the next whole second
-// (see revokedByCutoff). A keepUntil already in the past is a no-op.
-func (s *MemoryStore) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if userID == "" || before.IsZero() || keepUntil.IsZero() {
-		return ErrInvalidRevocation
-	}
-	now := s.now()
-	if !now.Before(keepUntil) {
-		return nil
-	}
-	cutoff := cutoffSecond(before)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.users[userID]; ok && now.Before(cur.keepUntil) {
-		if cutoff > cur.cutoff {
-			cur.cutoff = cutoff
-		}
-		if keepUntil.After(cur.keepUntil) {
-			cur.keepUntil = keepUntil
-		}
-		s.users[userID] = cur
-		return nil
-	} else if !ok {
-		if err := s.makeRoomLocked(now); err != nil {
-			return err
-		}
-	}
-	// New entry, or replacing an expired one (whose cutoff no longer matters).
-	s.users[userID] = userEntry{cutoff: cutoff, keepUntil: keepUntil}
-	s.noteExpiryLocked(keepUntil)
-	return nil
-}
-
-// Check implements Store. Empty jti or userID means "not revoked" for that part.
-func (s *MemoryStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
-	if err := ctx.Err(); err != nil {
-		return false, time.Time{}, err
-	}
-	now := s.now()
-	var revoked bool
-	var cutoff time.Time
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if jti != "" {
-		if exp, ok := s.tokens[jti]; ok && now.Before(exp) {
-			revoked = true
-		}
-	}
-	if userID != "" {
-		if e, ok := s.users[userID]; ok && now.Before(e.keepUntil) {
-			cutoff = time.Unix(e.cutoff, 0)
-		}
-	}
-	return revoked, cutoff, nil
-}
-
-// makeRoomLocked ensures one new entry fits, sweeping expired entries when the cap is
-// reached or a periodic sweep is due. It fails rather than evict a live entry.
-func (s *MemoryStore) makeRoomLocked(now time.Time) error {
-	full := len(s.tokens)+len(s.users) >= s.maxEntries
-	due := now.Sub(s.lastSweep) >= memorySweepEvery
-	// minExpiry makes the full-and-nothing-expired case O(1).
-	if (full || due) && !now.Before(s.minExpiry) {
-		s.sweepLocked(now)
-		full = len(s.tokens)+len(s.users) >= s.maxEntries
-	}
-	if full {
-		return ErrStoreFull
-	}
-	return nil
-}
-
-func (s *MemoryStore) sweepLocked(now time.Time) {
-	var minExp time.Time
-	for jti, exp := range s.tokens {
-		if !now.Before(exp) {
-			delete(s.tokens, jti)
-		} else if minExp.IsZero() || exp.Before(minExp) {
-			minExp = exp
-		}
-	}
-	for id, e := range s.users {
-		if !now.Before(e.keepUntil) {
-			delete(s.users, id)
-		} else if minExp.IsZero() || e.keepUntil.Before(minExp) {
-			minExp = e.keepUntil
-		}
-	}
-	s.minExpiry = minExp
-	s.lastSweep = now
-}
-
-func (s *MemoryStore) noteExpiryLocked(exp time.Time) {
-	if len(s.tokens)+len(s.users) == 1 || exp.Before(s.minExpiry) {
-		s.minExpiry = exp
-	}
-}
 
 // DefaultRevocationTimeout bounds a revocation check when
 // Config.RevocationTimeout is zero.
@@ -339,7 +150,7 @@ func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
 	if tok.Expires.After(until) {
 		until = tok.Expires
 	}
-	return m.store.RevokeToken(ctx, revocationID(tok), until.Add(m.keepFor()))
+	return m.store.RevokeSession(ctx, tok.StringClaim(m.userIDClaim), revocationID(tok), until.Add(m.keepFor()))
 }
 
 // RevokeUser signs a user out everywhere: every session of userID signed in

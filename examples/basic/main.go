@@ -63,7 +63,8 @@ func run(ctx context.Context, stderr io.Writer) error {
 			return err
 		}
 		defer client.Close()
-		store = redisstore.New(client, redisstore.Options{})
+		// The store logs, once, if this Redis can evict revocations.
+		store = redisstore.New(client, redisstore.Options{Logger: logger})
 	}
 
 	ln, err := net.Listen("tcp", addr)
