@@ -6,9 +6,22 @@
 // A [Manager] built by [New] from one [Config] does everything HTTP:
 // [Manager.SignIn], [Manager.Update], [Manager.SignOut], [Manager.Load],
 // [Manager.Refresh] (rolling expiry), [Manager.SessionHandler] (the
-// /api/auth/session endpoint) and [Manager.Handler], net/http middleware with
-// route rules, roles and identity headers. A [Codec] encodes and decodes
-// tokens without HTTP.
+// /api/auth/session endpoint), [Manager.Handler], net/http middleware with
+// route rules (the most specific [Rule] decides, as with http.ServeMux
+// patterns), roles and identity headers, and [Manager.Require], a guard for
+// single routes. A [Codec] encodes and decodes tokens without HTTP.
+//
+// # Beside a Next.js app
+//
+// When a Next.js app signs users in with Auth.js and a Go API on the same
+// site serves its data, the Go side shares AUTH_SECRET and reads the app's
+// cookie: set Config.ReadOnly, so that the Manager never writes Set-Cookie
+// (the app's jwt callback stays the only place tokens are re-issued), use
+// the cookie name Auth.js uses for the app's scheme (CookieConfig.Secure for
+// https), put [Manager.Handler] in front of the router and [Manager.Require]
+// on the routes. With Config.Logger and Config.LogRejections, every refused
+// request is logged with its reason, and a cookie under another Auth.js name
+// is reported.
 //
 // # Compatibility
 //

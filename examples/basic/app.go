@@ -77,7 +77,8 @@ func newApp(cfg appConfig) (http.Handler, error) {
 	m, err := edgeauth.New(edgeauth.Config{
 		Secrets:   cfg.Secrets,
 		Callbacks: edgeauth.Callbacks{JWT: jwtCallback, Session: sessionCallback},
-		// The first matching rule wins; paths no rule matches are public.
+		// The most specific matching rule decides, whatever the order;
+		// paths no rule matches are public.
 		Rules: []edgeauth.Rule{
 			{Pattern: "/dashboard/:path*"},
 			{Pattern: "/admin/:path*", Roles: []string{"admin"}},

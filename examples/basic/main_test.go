@@ -27,6 +27,7 @@ import (
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/authjstest"
 	"github.com/edgeauth/edgeauth/internal/redistest"
+	"github.com/edgeauth/edgeauth/internal/serve"
 	"github.com/edgeauth/edgeauth/internal/testenv"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
@@ -72,7 +73,7 @@ func startApp(t *testing.T, cfg appConfig) string {
 	cfg.Origin = base
 	h, err := newApp(cfg)
 	require.NoError(t, err)
-	srv := newServer(h)
+	srv := serve.New(h)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

@@ -31,6 +31,7 @@ const require = createRequire(import.meta.url)
 const { Auth } = await import("@auth/core")
 const { default: Credentials } = await import("@auth/core/providers/credentials")
 const sidCallback = await import("./sid-callback.mjs")
+const articleConfig = (await import("./auth.config.mjs")).default
 const v5jwt = await import("@auth/core/jwt")
 // Not in @auth/core's exports map, so import by file path.
 const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
@@ -155,6 +156,38 @@ function collectingLogger(logs) {
       logs.push({ level: "warn", name: String(code) })
     },
     debug() {},
+  }
+}
+
+// mergeCookies applies Set-Cookie lines to a Cookie header, as a browser
+// does for one site (deleted cookies dropped).
+function mergeCookies(header, setCookies) {
+  const jar = new Map()
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=")
+    if (i > 0) jar.set(part.slice(0, i).trim(), part.slice(i + 1).trim())
+  }
+  for (const line of setCookies) {
+    const pair = line.split(";")[0]
+    const i = pair.indexOf("=")
+    const name = pair.slice(0, i).trim()
+    const value = pair.slice(i + 1).trim()
+    if (value === "" || /;\s*max-age=0/i.test(line)) jar.delete(name)
+    else jar.set(name, value)
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join("; ")
+}
+
+// flowResult is what the signIn and signOut ops answer; cookie is the Cookie
+// header the request carried.
+function flowResult(res, cookie, logs) {
+  const setCookies = res.headers.getSetCookie()
+  return {
+    status: res.status,
+    location: res.headers.get("location"),
+    setCookies,
+    cookieHeader: mergeCookies(cookie, setCookies),
+    logs,
   }
 }
 
@@ -298,23 +331,40 @@ const ops = {
     if (user === null || typeof user !== "object" || typeof user.id !== "string") {
       throw new TypeError('"user" must be an object with a string "id"')
     }
+    const origin = req.origin ?? defaultOrigin
     const logs = []
     const config = authConfig(req, logs)
     config.providers = [Credentials({ credentials: { username: {} }, authorize: () => ({ ...user }) })]
-    const csrf = await csrfToken(config)
-    const body = new URLSearchParams({ csrfToken: csrf.token, username: user.id, callbackUrl: "http://localhost:3000/" })
-    const headers = new Headers({
-      "content-type": "application/x-www-form-urlencoded",
-      cookie: joinCookies(csrf.cookie, req.cookieHeader),
-    })
-    const res = await Auth(new Request(`${authBase}/callback/credentials`, { method: "POST", headers, body }), config)
-    return { status: res.status, location: res.headers.get("location"), setCookies: res.headers.getSetCookie(), logs }
+    const csrf = await csrfToken(config, origin)
+    const body = new URLSearchParams({ csrfToken: csrf.token, username: user.id, callbackUrl: `${origin}/` })
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const res = await Auth(new Request(`${origin}/api/auth/callback/credentials`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
+  },
+
+  // A sign-out as a browser does it: GET /csrf, then POST /signout with the
+  // token, its cookie and the session cookies of req.cookieHeader.
+  async signOut(req) {
+    const origin = req.origin ?? defaultOrigin
+    const logs = []
+    const config = authConfig(req, logs)
+    const csrf = await csrfToken(config, origin)
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const body = new URLSearchParams({ csrfToken: csrf.token })
+    const res = await Auth(new Request(`${origin}/api/auth/signout`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
   },
 }
 
-const authBase = "http://localhost:3000/api/auth"
+// defaultOrigin is the app's origin when a request names none; an https
+// origin makes Auth.js use __Secure- and __Host- cookie names.
+const defaultOrigin = "http://localhost:3000"
+const authBase = `${defaultOrigin}/api/auth`
 
-// authConfig is the Auth.js configuration the session and signIn ops share.
+// authConfig is the Auth.js configuration the session, signIn and signOut
+// ops share.
 function authConfig(req, logs) {
   const session = { strategy: "jwt" }
   if (req.maxAge !== undefined) session.maxAge = req.maxAge
@@ -329,20 +379,7 @@ function authConfig(req, logs) {
   }
   if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
   if (req.callbacks === "article") {
-    config.callbacks = {
-      jwt({ token, user }) {
-        if (user) {
-          token.id = user.id
-          token.role = user.role
-        }
-        return token
-      },
-      session({ session, token }) {
-        session.user.id = token.id
-        session.user.role = token.role
-        return session
-      },
-    }
+    config.callbacks = { ...articleConfig.callbacks }
   } else if (req.callbacks === "sid") {
     config.callbacks = { ...sidCallback.callbacks }
   } else if (req.callbacks !== undefined && req.callbacks !== "default") {
@@ -351,9 +388,10 @@ function authConfig(req, logs) {
   return config
 }
 
-// csrfToken asks Auth.js for a CSRF token; cookie is the "name=value" pair to send back.
-async function csrfToken(config) {
-  const res = await Auth(new Request(`${authBase}/csrf`), config)
+// csrfToken asks the app at origin for a CSRF token; cookie is the
+// "name=value" pair to send back.
+async function csrfToken(config, origin = defaultOrigin) {
+  const res = await Auth(new Request(`${origin}/api/auth/csrf`), config)
   const { csrfToken: token } = await res.json()
   const cookie = res.headers
     .getSetCookie()
