@@ -391,8 +391,9 @@ func parseClaims(in []byte) (*edgeauth.Token, error) {
 	}
 	t := new(edgeauth.Token)
 	if err := t.UnmarshalJSON(raw.Bytes()); err != nil {
-		// The claims are the user's own input, so the detail is safe to show.
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "edgeauth: "))
+		// The claims are the user's own input, so the detail is safe to show;
+		// they are not a token, whatever the error's class says.
+		return nil, errors.New(strings.TrimPrefix(err.Error(), edgeauth.ErrInvalidToken.Error()+": "))
 	}
 	return t, nil
 }
@@ -406,7 +407,7 @@ func runDecode(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch {
 	case o.hasCookie:
 		if token, err = fromCookieHeader(o.cookie, o.cookieName); err != nil {
-			return fail(stderr, reason(err))
+			return fail(stderr, o.cookieFailure(o.cookie, err))
 		}
 	case o.hasToken:
 		token = strings.TrimSpace(o.token)
@@ -422,7 +423,7 @@ func runDecode(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	t, err := c.Decode(token)
 	if err != nil {
-		return fail(stderr, reason(err))
+		return fail(stderr, o.decodeFailure(token, err))
 	}
 	out, err := t.MarshalJSON()
 	if err == nil {

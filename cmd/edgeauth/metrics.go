@@ -94,10 +94,10 @@ func newGatewayMetrics(cache func() edgeauth.CacheStats) *gatewayMetrics {
 
 	storeErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgeauth_revocation_store_errors_total",
-		Help: "Failed or timed-out calls to the revocation store, by operation (check, revoke_token, revoke_user).",
+		Help: "Failed or timed-out calls to the revocation store, by operation (check, revoke_session, revoke_user).",
 	}, []string{"op"})
 	m.storeErrors = map[string]prometheus.Counter{}
-	for _, op := range []string{"check", "revoke_token", "revoke_user"} {
+	for _, op := range []string{"check", "revoke_session", "revoke_user"} {
 		m.storeErrors[op] = storeErrors.WithLabelValues(op)
 	}
 
@@ -157,15 +157,15 @@ func (s meteredStore) count(op string, err error) error {
 	return err
 }
 
-func (s meteredStore) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
-	return s.count("revoke_token", s.next.RevokeToken(ctx, jti, exp))
+func (s meteredStore) RevokeSession(ctx context.Context, userID, sessionID string, exp time.Time) error {
+	return s.count("revoke_session", s.next.RevokeSession(ctx, userID, sessionID, exp))
 }
 
 func (s meteredStore) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
 	return s.count("revoke_user", s.next.RevokeUser(ctx, userID, before, keepUntil))
 }
 
-func (s meteredStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
-	revoked, cutoff, err := s.next.Check(ctx, jti, userID)
+func (s meteredStore) Check(ctx context.Context, sessionID, userID string) (bool, time.Time, error) {
+	revoked, cutoff, err := s.next.Check(ctx, sessionID, userID)
 	return revoked, cutoff, s.count("check", err)
 }

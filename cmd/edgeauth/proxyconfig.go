@@ -395,6 +395,12 @@ func explainLibraryError(lib edgeauth.Config, err error) (string, error) {
 			set func(*edgeauth.Config)
 		}{key, func(c *edgeauth.Config) { c.Rules = []edgeauth.Rule{r} }})
 	}
+	// Rules that are each fine may still conflict (two equally specific
+	// patterns matching one path).
+	probes = append(probes, struct {
+		key string
+		set func(*edgeauth.Config)
+	}{"rules", func(c *edgeauth.Config) { c.Rules = lib.Rules }})
 	for _, p := range probes {
 		c := base
 		p.set(&c)

@@ -140,7 +140,8 @@ func runRevoke(args []string, stdin io.Reader, stdout, stderr io.Writer, env fun
 	if err := m.RevokeToken(ctx, tok); err != nil {
 		return fail(stderr, "revoking session: "+err.Error())
 	}
-	fmt.Fprintf(stdout, "revoked session %s of user %s\n", tok.ID, strconv.Quote(tok.StringClaim(cmp.Or(lib.UserIDClaim, "sub"))))
+	// The library keys the revocation by the session id, or the jti without one.
+	fmt.Fprintf(stdout, "revoked session %s of user %s\n", cmp.Or(tok.SessionID, tok.ID), strconv.Quote(tok.StringClaim(cmp.Or(lib.UserIDClaim, "sub"))))
 	return exitOK
 }
 
