@@ -80,7 +80,7 @@ func (v *Verifier) fromCache(lines []string, token string) (*Session, error) {
 // signed. Better Auth re-serializes the parsed session instead; the two
 // agree on every cache it writes.
 func (v *Verifier) openCompact(value string) (object, time.Time, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: compact cache encoding", ErrInvalidCookie)
 	}
@@ -110,10 +110,44 @@ func (v *Verifier) openCompact(value string) (object, time.Time, error) {
 		return nil, time.Time{}, fmt.Errorf("%w: compact cache signature does not verify", ErrInvalidCookie)
 	}
 	top, err := decodeObject(session)
-	if err != nil {
+	if err != nil || !revivesUnchanged(session) {
 		return nil, time.Time{}, fmt.Errorf("%w: compact cache session", ErrInvalidCookie)
 	}
 	return top, time.UnixMilli(expMS), nil
+}
+
+// revivesUnchanged reports whether every string value in raw that Better
+// Auth's JSON reviver turns into a Date serializes back to itself. Better
+// Auth checks the compact signature over the revived, re-serialized session,
+// so where one does not (a date without milliseconds, say) its own cache
+// fails there; the Verifier refuses it alike.
+func revivesUnchanged(raw []byte) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			t, ok := parseDate(v)
+			return !ok || (t.Year() <= 9999 && t.Format("2006-01-02T15:04:05.000Z") == v)
+		case map[string]any:
+			for _, e := range v {
+				if !walk(e) {
+					return false
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if !walk(e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return walk(v)
 }
 
 // maxHeaderSize bounds a JWT or JWE protected header; Better Auth's are
