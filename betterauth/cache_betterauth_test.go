@@ -35,7 +35,7 @@ func TestCookieCacheFromBetterAuth(t *testing.T) {
 					if big {
 						user["name"] = strings.Repeat("Ada Lovelace ", 500)
 					}
-					r := app.signUp(mintNow, user)
+					r := app.SignUp(mintNow, user)
 					v := verifier(t, mintNow+60, betterauth.Config{Strategy: strategy, Secure: secure})
 					tokenName, dataName := v.CookieNames()
 					assert.Contains(t, r.Cookies, tokenName)
@@ -46,9 +46,9 @@ func TestCookieCacheFromBetterAuth(t *testing.T) {
 						assert.Contains(t, r.Cookies, dataName)
 					}
 
-					s, err := verify(t, v, r.cookieHeader())
+					s, err := verify(t, v, r.CookieHeader())
 					require.NoError(t, err)
-					assert.Equal(t, r.userID(t), s.UserID)
+					assert.Equal(t, r.UserID(t), s.UserID)
 					assert.Equal(t, "admin", s.Role)
 					assert.Equal(t, betterauth.SourceCookieCache, s.Source)
 					assert.Equal(t, time.Unix(mintNow, 0).Add(7*24*time.Hour).UTC(), s.ExpiresAt.UTC())
@@ -65,8 +65,8 @@ func TestCookieCacheFromBetterAuth(t *testing.T) {
 
 					// Better Auth itself, with an empty database, accepts the
 					// same cookies only through the cache.
-					judge := newBA(t, app.config)
-					assert.Equal(t, s.UserID, judge.getSession(mintNow+60, r.cookieHeader()))
+					judge := newBA(t, app.Config)
+					assert.Equal(t, s.UserID, judge.GetSession(mintNow+60, r.CookieHeader()))
 				})
 			}
 		}
@@ -76,17 +76,17 @@ func TestCookieCacheFromBetterAuth(t *testing.T) {
 // Stateless mode (no database): the jwe cache is the session, for 7 days.
 func TestStatelessSession(t *testing.T) {
 	app := newBA(t, map[string]any{"stateless": true})
-	r := app.signUp(mintNow, nil)
+	r := app.SignUp(mintNow, nil)
 	week := int64(7 * 24 * 3600)
 	v := verifier(t, mintNow+week-3600, betterauth.Config{Strategy: betterauth.StrategyJWE})
-	s, err := verify(t, v, r.cookieHeader())
+	s, err := verify(t, v, r.CookieHeader())
 	require.NoError(t, err)
-	assert.Equal(t, r.userID(t), s.UserID)
+	assert.Equal(t, r.UserID(t), s.UserID)
 
 	v = verifier(t, mintNow+week+60, betterauth.Config{Strategy: betterauth.StrategyJWE})
-	_, err = verify(t, v, r.cookieHeader())
+	_, err = verify(t, v, r.CookieHeader())
 	assert.ErrorIs(t, err, betterauth.ErrExpired)
-	assert.Equal(t, "", app.getSession(mintNow+week+60, r.cookieHeader()))
+	assert.Equal(t, "", app.GetSession(mintNow+week+60, r.CookieHeader()))
 }
 
 // envOf is an environment of the given variables only.
@@ -116,17 +116,17 @@ func TestSecretRotation(t *testing.T) {
 			for k, val := range rotated {
 				cfg[k] = val
 			}
-			fresh := newBA(t, cfg).signUp(mintNow, nil)
-			_, err := verify(t, v, fresh.cookieHeader())
+			fresh := newBA(t, cfg).SignUp(mintNow, nil)
+			_, err := verify(t, v, fresh.CookieHeader())
 			require.NoError(t, err)
 
 			// Minted before it: Better Auth ends the session, and so do we.
 			db := t.Name()
-			before := newBA(t, map[string]any{"strategy": strategy.String(), "secret": oldSecret, "db": db}).signUp(mintNow, nil)
+			before := newBA(t, map[string]any{"strategy": strategy.String(), "secret": oldSecret, "db": db}).SignUp(mintNow, nil)
 			cfg["db"] = db
 			after := newBA(t, cfg)
-			assert.Equal(t, "", after.getSession(mintNow+60, before.cookieHeader()), "Better Auth ends old-secret sessions")
-			_, err = verify(t, v, before.cookieHeader())
+			assert.Equal(t, "", after.GetSession(mintNow+60, before.CookieHeader()), "Better Auth ends old-secret sessions")
+			_, err = verify(t, v, before.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrInvalidCookie)
 		})
 	}
@@ -145,12 +145,12 @@ func TestSecretRotation(t *testing.T) {
 			s, err := verify(t, v, header)
 			if name == "other" {
 				assert.ErrorIs(t, err, betterauth.ErrInvalidCookie)
-				assert.Equal(t, "", judge.getSession(mintNow+60, header))
+				assert.Equal(t, "", judge.GetSession(mintNow+60, header))
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, "u-"+name, s.UserID)
-			assert.Equal(t, "u-"+name, judge.getSession(mintNow+60, header))
+			assert.Equal(t, "u-"+name, judge.GetSession(mintNow+60, header))
 		})
 	}
 }
@@ -200,8 +200,8 @@ func TestCacheRules(t *testing.T) {
 		t.Run(strategy.String(), func(t *testing.T) {
 			cfg := map[string]any{"strategy": strategy.String(), "maxAge": 300}
 			app := newBA(t, cfg)
-			a := app.signUp(mintNow, map[string]any{"email": "a@example.com"})
-			b := app.signUp(mintNow, map[string]any{"email": "b@example.com"})
+			a := app.SignUp(mintNow, map[string]any{"email": "a@example.com"})
+			b := app.SignUp(mintNow, map[string]any{"email": "b@example.com"})
 			judge := newBA(t, cfg)
 			v := verifier(t, mintNow+60, betterauth.Config{Strategy: strategy})
 			tokenName, dataName := v.CookieNames()
@@ -210,7 +210,7 @@ func TestCacheRules(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					v := verifier(t, now, betterauth.Config{Strategy: strategy})
 					s, err := verify(t, v, header)
-					baUser := judge.getSession(now, header)
+					baUser := judge.GetSession(now, header)
 					if want == nil {
 						require.NoError(t, err)
 						assert.Equal(t, baUser, s.UserID, "Better Auth agrees")
@@ -221,13 +221,13 @@ func TestCacheRules(t *testing.T) {
 					assert.Equal(t, "", baUser, "Better Auth refuses it too")
 				})
 			}
-			check("valid", a.cookieHeader(), mintNow+60, nil)
-			check("cache expired", a.cookieHeader(), mintNow+300+16, betterauth.ErrExpired)
+			check("valid", a.CookieHeader(), mintNow+60, nil)
+			check("cache expired", a.CookieHeader(), mintNow+300+16, betterauth.ErrExpired)
 			// DIFF: the Verifier gives expiries its clock tolerance (15 s);
 			// get-session gives the cache none.
-			_, err := verify(t, verifier(t, mintNow+305, betterauth.Config{Strategy: strategy}), a.cookieHeader())
+			_, err := verify(t, verifier(t, mintNow+305, betterauth.Config{Strategy: strategy}), a.CookieHeader())
 			assert.NoError(t, err)
-			assert.Equal(t, "", judge.getSession(mintNow+305, a.cookieHeader()))
+			assert.Equal(t, "", judge.GetSession(mintNow+305, a.CookieHeader()))
 			check("substituted cache", tokenName+"="+a.Cookies[tokenName]+"; "+dataName+"="+b.Cookies[dataName],
 				mintNow+60, betterauth.ErrCacheMismatch)
 
@@ -249,7 +249,7 @@ func TestCacheRules(t *testing.T) {
 				header := tokenName + "=" + a.Cookies[tokenName] + "; " + dataName + "=" + respelled
 				_, err := verify(t, v, header)
 				assert.ErrorIs(t, err, betterauth.ErrInvalidCookie)
-				assert.Equal(t, a.userID(t), judge.getSession(mintNow+60, header))
+				assert.Equal(t, a.UserID(t), judge.GetSession(mintNow+60, header))
 			}
 		})
 	}
@@ -270,7 +270,7 @@ func respell(s string) (string, bool) {
 // even with a valid cache.
 func TestTamperedSessionToken(t *testing.T) {
 	app := newBA(t, map[string]any{"strategy": "compact"})
-	r := app.signUp(mintNow, nil)
+	r := app.SignUp(mintNow, nil)
 	v := verifier(t, mintNow+60, betterauth.Config{})
 	tokenName, dataName := v.CookieNames()
 	token := r.Cookies[tokenName]
@@ -285,7 +285,7 @@ func TestTamperedSessionToken(t *testing.T) {
 			_, err := verify(t, v, header)
 			assert.ErrorIs(t, err, betterauth.ErrInvalidCookie)
 			assert.NotErrorIs(t, err, betterauth.ErrNeedsLookup)
-			assert.Equal(t, "", app.getSession(mintNow+60, header))
+			assert.Equal(t, "", app.GetSession(mintNow+60, header))
 		})
 	}
 	_, err := verify(t, v, dataName+"="+r.Cookies[dataName])
@@ -296,14 +296,14 @@ func TestTamperedSessionToken(t *testing.T) {
 func TestCacheVersion(t *testing.T) {
 	for _, strategy := range strategies {
 		t.Run(strategy.String(), func(t *testing.T) {
-			r := newBA(t, map[string]any{"strategy": strategy.String(), "version": "2"}).signUp(mintNow, nil)
-			_, err := verify(t, verifier(t, mintNow+60, betterauth.Config{Strategy: strategy}), r.cookieHeader())
+			r := newBA(t, map[string]any{"strategy": strategy.String(), "version": "2"}).SignUp(mintNow, nil)
+			_, err := verify(t, verifier(t, mintNow+60, betterauth.Config{Strategy: strategy}), r.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrVersionMismatch)
-			assert.Equal(t, "", newBA(t, map[string]any{"strategy": strategy.String()}).getSession(mintNow+60, r.cookieHeader()))
+			assert.Equal(t, "", newBA(t, map[string]any{"strategy": strategy.String()}).GetSession(mintNow+60, r.CookieHeader()))
 
-			s, err := verify(t, verifier(t, mintNow+60, betterauth.Config{Strategy: strategy, Version: "2"}), r.cookieHeader())
+			s, err := verify(t, verifier(t, mintNow+60, betterauth.Config{Strategy: strategy, Version: "2"}), r.CookieHeader())
 			require.NoError(t, err)
-			assert.Equal(t, r.userID(t), s.UserID)
+			assert.Equal(t, r.UserID(t), s.UserID)
 		})
 	}
 }
@@ -371,7 +371,7 @@ func TestCachePayloadSchema(t *testing.T) {
 					header := cachePair(t, harnessSecret, strategy.String(), map[string]any{"secret": harnessSecret},
 						payload(fmt.Sprintf("tok%d", i), user, c.edit))
 					s, err := verify(t, v, header)
-					baUser := judge.getSession(mintNow+60, header)
+					baUser := judge.GetSession(mintNow+60, header)
 					if c.accept && !(c.respelled && strategy == betterauth.StrategyCompact) {
 						require.NoError(t, err)
 						assert.Equal(t, user, s.UserID)

@@ -40,53 +40,53 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 				Storage:  redisstore.NewBetterAuthStorage(client, storagePrefix),
 			})
 
-			first := app.signUp(0, map[string]any{"role": "admin"})
-			s, err := verify(t, v, first.cookieHeader())
+			first := app.SignUp(0, map[string]any{"role": "admin"})
+			s, err := verify(t, v, first.CookieHeader())
 			require.NoError(t, err)
-			assert.Equal(t, first.userID(t), s.UserID)
+			assert.Equal(t, first.UserID(t), s.UserID)
 			assert.Equal(t, "admin", s.Role)
 			assert.Equal(t, betterauth.SourceStorage, s.Source)
 			token := string(s.SessionJSON)
 			assert.Contains(t, token, `"token"`)
 
 			// Sign-out deletes the session: refused at once.
-			out := app.call("signOut", 0, map[string]any{"cookieHeader": first.cookieHeader()})
+			out := app.Call("signOut", 0, map[string]any{"cookieHeader": first.CookieHeader()})
 			require.Equal(t, 200, out.Status)
-			_, err = verify(t, v, first.cookieHeader())
+			_, err = verify(t, v, first.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrRevoked)
 
 			// Revoke-all (revoke-sessions) ends every session of the user.
-			a := app.call("signIn", 0, nil)
-			b := app.call("signIn", 0, nil)
+			a := app.Call("signIn", 0, nil)
+			b := app.Call("signIn", 0, nil)
 			for _, r := range []*response{a, b} {
-				_, err := verify(t, v, r.cookieHeader())
+				_, err := verify(t, v, r.CookieHeader())
 				require.NoError(t, err)
 			}
 			key := storagePrefix + sessionToken(t, v, b)
 			stored, err := client.Get(ctx, key).Result()
 			require.NoError(t, err)
 			time.Sleep(5 * time.Millisecond) // revokedAt must follow createdAt, in ms
-			rev := app.call("revokeSessions", 0, map[string]any{"cookieHeader": a.cookieHeader()})
+			rev := app.Call("revokeSessions", 0, map[string]any{"cookieHeader": a.CookieHeader()})
 			require.Equal(t, 200, rev.Status, "%s", rev.Body)
 			for _, r := range []*response{a, b} {
-				_, err := verify(t, v, r.cookieHeader())
+				_, err := verify(t, v, r.CookieHeader())
 				assert.ErrorIs(t, err, betterauth.ErrRevoked)
 			}
-			mark, err := client.Get(ctx, storagePrefix+"revoked-sessions-before-"+a.userID(t)).Result()
+			mark, err := client.Get(ctx, storagePrefix+"revoked-sessions-before-"+a.UserID(t)).Result()
 			require.NoError(t, err, "Better Auth marks the revocation")
 			assert.NotEmpty(t, mark)
 
 			// Were a session written back (a racing write), the mark still
 			// refuses it, in Better Auth and here.
 			require.NoError(t, client.Set(ctx, key, stored, time.Hour).Err())
-			_, err = verify(t, v, b.cookieHeader())
+			_, err = verify(t, v, b.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrRevoked)
-			assert.Equal(t, "", app.getSession(0, b.cookieHeader()))
+			assert.Equal(t, "", app.GetSession(0, b.CookieHeader()))
 
 			// A session created after the mark is fine.
 			time.Sleep(5 * time.Millisecond)
-			c := app.call("signIn", 0, nil)
-			_, err = verify(t, v, c.cookieHeader())
+			c := app.Call("signIn", 0, nil)
+			_, err = verify(t, v, c.CookieHeader())
 			assert.NoError(t, err)
 		})
 	}
@@ -96,7 +96,7 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 // reads it.
 func sessionToken(t *testing.T, v *betterauth.Verifier, r *response) string {
 	t.Helper()
-	s, err := verify(t, v, r.cookieHeader())
+	s, err := verify(t, v, r.CookieHeader())
 	require.NoError(t, err)
 	var body struct {
 		Token string `json:"token"`
@@ -108,7 +108,7 @@ func sessionToken(t *testing.T, v *betterauth.Verifier, r *response) string {
 // Redis down: no session (fail closed), and the error says the lookup failed.
 func TestSecondaryStorageUnavailable(t *testing.T) {
 	app := newBA(t, map[string]any{"strategy": "compact"})
-	r := app.signUp(mintNow, nil)
+	r := app.SignUp(mintNow, nil)
 	for name, addr := range map[string]string{"unresponsive": redistest.Unresponsive(t), "closed": "127.0.0.1:1"} {
 		t.Run(name, func(t *testing.T) {
 			client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
@@ -118,7 +118,7 @@ func TestSecondaryStorageUnavailable(t *testing.T) {
 				Storage:       redisstore.NewBetterAuthStorage(client, redisstore.BetterAuthPrefix),
 				LookupTimeout: 200 * time.Millisecond,
 			})
-			_, err := verify(t, v, r.cookieHeader())
+			_, err := verify(t, v, r.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrUnavailable)
 		})
 	}
@@ -127,19 +127,15 @@ func TestSecondaryStorageUnavailable(t *testing.T) {
 // The get-session fallback against the real handler served over HTTP.
 func TestSessionEndpoint(t *testing.T) {
 	app := newBA(t, map[string]any{"strategy": "compact"})
-	var served struct {
-		URL string `json:"url"`
-	}
-	require.NoError(t, app.h.Call(map[string]any{"op": "serve", "instance": app.name, "config": app.config}, &served))
-	url := served.URL + "/api/auth/get-session"
+	url := app.Serve() + "/api/auth/get-session"
 
-	r := app.signUp(0, map[string]any{"role": "editor"})
+	r := app.SignUp(0, map[string]any{"role": "editor"})
 	noReuse := verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: -1})
 	reuse := verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: time.Hour})
 	for _, v := range []*betterauth.Verifier{noReuse, reuse} {
-		s, err := verify(t, v, r.cookieHeader())
+		s, err := verify(t, v, r.CookieHeader())
 		require.NoError(t, err)
-		assert.Equal(t, r.userID(t), s.UserID)
+		assert.Equal(t, r.UserID(t), s.UserID)
 		assert.Equal(t, "editor", s.Role)
 		assert.Equal(t, betterauth.SourceEndpoint, s.Source)
 	}
@@ -147,7 +143,7 @@ func TestSessionEndpoint(t *testing.T) {
 	// With a cookie cache, a valid cache needs no call; without one the
 	// endpoint answers.
 	cached := verifier(t, 0, betterauth.Config{SessionURL: url})
-	s, err := verify(t, cached, r.cookieHeader())
+	s, err := verify(t, cached, r.CookieHeader())
 	require.NoError(t, err)
 	assert.Equal(t, betterauth.SourceCookieCache, s.Source)
 	tokenName, _ := cached.CookieNames()
@@ -155,11 +151,11 @@ func TestSessionEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, betterauth.SourceEndpoint, s.Source)
 
-	out := app.call("signOut", 0, map[string]any{"cookieHeader": r.cookieHeader()})
+	out := app.Call("signOut", 0, map[string]any{"cookieHeader": r.CookieHeader()})
 	require.Equal(t, 200, out.Status)
-	_, err = verify(t, noReuse, r.cookieHeader())
+	_, err = verify(t, noReuse, r.CookieHeader())
 	assert.ErrorIs(t, err, betterauth.ErrRevoked, "get-session answers null after the sign-out")
-	s, err = verify(t, reuse, r.cookieHeader())
+	s, err = verify(t, reuse, r.CookieHeader())
 	require.NoError(t, err, "a reused answer outlives the sign-out until LookupCacheTTL")
-	assert.Equal(t, r.userID(t), s.UserID)
+	assert.Equal(t, r.UserID(t), s.UserID)
 }
