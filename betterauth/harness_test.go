@@ -17,10 +17,7 @@ const harnessSecret = betterauthtest.Secret
 // mintNow is the clock of minted sessions, Unix seconds.
 const mintNow = 1_700_000_000
 
-type (
-	ba       = betterauthtest.App
-	response = betterauthtest.Response
-)
+type response = betterauthtest.Response
 
 var (
 	newBA = betterauthtest.New
