@@ -101,3 +101,15 @@ func TestDecodeURIComponent(t *testing.T) {
 		assert.Equal(t, want, decodeURIComponent(in), in)
 	}
 }
+
+// The kid of a jwe cache minted by better-auth 1.7.25 is the SHA-256
+// thumbprint of the key derived here: a known answer for the key schedule.
+func TestJWEKeyKnownAnswer(t *testing.T) {
+	const minted = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiV2FUZl92a1A4eXJXY0lHemNvWVJMYTJDQTVtYXpnSG0xbDhzUHBhMTZiayJ9"
+	h, err := protectedHeader(minted)
+	require.NoError(t, err)
+	kid, _ := h.str("kid")
+	v, err := New(Config{Secrets: []string{"harness-secret-0123456789abcdef0123456789"}})
+	require.NoError(t, err)
+	assert.Equal(t, kid, v.jweKeys[0].kid)
+}
