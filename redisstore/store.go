@@ -1,5 +1,7 @@
 // Package redisstore is a Redis-backed revocation store for edgeauth (it implements
 // edgeauth.Store), so that revocations are shared by every instance of a service.
+// [BetterAuthStorage] reads Better Auth's secondary storage on Redis for the
+// betterauth package.
 //
 // # Key layout
 //

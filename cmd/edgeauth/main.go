@@ -1,11 +1,13 @@
 // Command edgeauth creates secrets and encodes and decodes Auth.js session
-// tokens (next-auth v5 / @auth/core, and next-auth v4) from the shell, runs
-// the gateway that puts Auth.js sessions in front of any app, and revokes
-// sessions in the gateway's shared store.
+// tokens (next-auth v5 / @auth/core, and next-auth v4) from the shell,
+// verifies Better Auth cookie caches, runs the gateway that puts Auth.js
+// sessions in front of any app, and revokes sessions in the gateway's shared
+// store.
 //
 //	edgeauth secret
 //	edgeauth encode [flags] < claims.json
 //	edgeauth decode [flags] [TOKEN]
+//	edgeauth decode --format better-auth [--secret S] --cookie HEADER
 //	edgeauth proxy --config FILE [--check] [flags]
 //	edgeauth revoke user ID [flags]
 //	edgeauth revoke session [COOKIE-OR-TOKEN] [flags]
@@ -87,6 +89,11 @@ encode and decode flags:
                    chunked cookies NAME.0, NAME.1, ...
   --cookie-name N  decode: the session cookie name for --cookie
                    (default: the salt; with --v4 "next-auth.session-token")
+  --format F       decode: "authjs" (the default), "next-auth-v4" (as --v4) or
+                   "better-auth": verify the Better Auth session token and
+                   cookie cache in --cookie and print {"session":…,"user":…};
+                   its secrets default to BETTER_AUTH_SECRETS, then
+                   BETTER_AUTH_SECRET or AUTH_SECRET
 
 encode sets iat, exp and jti as Auth.js does. decode checks exp and nbf with
 Auth.js's 15 s clock tolerance.
@@ -142,6 +149,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 		if cmd == "encode" {
 			return runEncode(o, stdin, stdout, stderr)
 		}
+		if o.betterAuth {
+			return runDecodeBetterAuth(o, stdout, stderr)
+		}
 		return runDecode(o, stdin, stdout, stderr)
 	case "proxy":
 		return runProxy(rest, stdout, stderr, env)
@@ -187,6 +197,7 @@ type options struct {
 	cookie     string
 	hasCookie  bool
 	cookieName string
+	betterAuth bool // decode --format better-auth
 }
 
 // parseFlags returns nil options and the exit code when the command is done
@@ -239,6 +250,18 @@ func parseFlags(cmd string, args []string, stdout, stderr io.Writer, env func(st
 			o.cookieName, cookieNameSet = s, true
 			return nil
 		})
+		fs.Func("format", "", func(s string) error {
+			switch s {
+			case "authjs":
+			case "next-auth-v4":
+				v4 = true
+			case "better-auth":
+				o.betterAuth = true
+			default:
+				return errors.New(`must be "authjs", "next-auth-v4" or "better-auth"`)
+			}
+			return nil
+		})
 	}
 
 	if err := fs.Parse(args); err != nil {
@@ -263,6 +286,9 @@ func parseFlags(cmd string, args []string, stdout, stderr io.Writer, env func(st
 	}
 	if cookieNameSet && !o.hasCookie {
 		return nil, usageError(stderr, "--cookie-name needs --cookie")
+	}
+	if o.betterAuth {
+		return betterAuthOptions(o, v4 || saltSet || cookieNameSet, stderr, env)
 	}
 
 	if v4 {

@@ -546,6 +546,7 @@ func TestHelp(t *testing.T) {
 		"now":         {at(now)},
 		"cookie":      {"my.session-token=x"},
 		"cookie-name": {"my.session-token", "--cookie", "my.session-token=x"},
+		"format":      {"authjs"},
 	}
 	for name, only := range documented {
 		val, ok := values[name]
