@@ -110,7 +110,7 @@ func runRevoke(args []string, stdin io.Reader, stdout, stderr io.Writer, env fun
 		if err := m.RevokeUser(ctx, id); err != nil {
 			return fail(stderr, "revoking user: "+err.Error())
 		}
-		fmt.Fprintf(stdout, "revoked every session of user %s issued up to %s\n",
+		fmt.Fprintf(stdout, "revoked every session of user %s signed in up to %s\n",
 			strconv.Quote(id), before.UTC().Format(time.RFC3339))
 		return exitOK
 	}

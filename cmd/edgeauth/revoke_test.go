@@ -46,7 +46,7 @@ func TestRevokeCommand(t *testing.T) {
 	require.NoError(t, check(ann))
 	r := runCLI(t, map[string]string{}, "revoke", "user", "ann", "--redis", redisURL)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Regexp(t, `^revoked every session of user "ann" issued up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`, r.stdout)
+	assert.Regexp(t, `^revoked every session of user "ann" signed in up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`, r.stdout)
 	assert.ErrorIs(t, check(ann), edgeauth.ErrRevoked)
 
 	// A session by token, by Cookie header (chunked), and from stdin.
