@@ -291,3 +291,16 @@ func TestExampleConfigs(t *testing.T) {
 		assert.NoError(t, err, p)
 	}
 }
+
+// The README's gateway session shows what the command prints.
+func TestREADMEGateway(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	readme := string(raw)
+	path := filepath.Join("..", "..", "examples", "gateway", "reverse-proxy.yaml")
+	r := runCLI(t, map[string]string{"AUTH_SECRET": gwSecret}, "proxy", "--check", "--config", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	out := strings.Replace(r.stdout, path, "reverse-proxy.yaml", 1)
+	assert.Contains(t, readme, "$ edgeauth proxy --check --config reverse-proxy.yaml\n   "+out)
+	assert.Regexp(t, `\$ edgeauth revoke user bob --redis redis://127.0.0.1:6379/0\n  revoked every session of user "bob" signed in up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n`, readme)
+}
