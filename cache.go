@@ -2,6 +2,7 @@ package edgeauth
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,26 @@ type tokenCache struct {
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
 	max     int
+
+	hits, misses atomic.Uint64
+}
+
+// CacheStats counts lookups in a Manager's verified-token cache (see
+// Config.CacheSize), for metrics. Both stay zero when the cache is off.
+type CacheStats struct {
+	// Hits are lookups that skipped decryption.
+	Hits uint64
+	// Misses are lookups that found nothing usable (a new, evicted or
+	// expired token), whether or not the token then verified.
+	Misses uint64
+}
+
+// CacheStats returns the cache's counts since [New].
+func (m *Manager) CacheStats() CacheStats {
+	if m.cache == nil {
+		return CacheStats{}
+	}
+	return CacheStats{Hits: m.cache.hits.Load(), Misses: m.cache.misses.Load()}
 }
 
 // cacheEntry is a verified token and, when no session callback is
@@ -50,14 +71,17 @@ func (c *tokenCache) get(raw string, now time.Time, tolerance time.Duration) (*c
 	e, ok := c.entries[raw]
 	c.mu.RUnlock()
 	if !ok {
+		c.misses.Add(1)
 		return nil, false
 	}
 	if !e.token.Expires.After(time.Unix(now.Unix(), 0).Add(-tolerance)) {
 		c.mu.Lock()
 		delete(c.entries, raw)
 		c.mu.Unlock()
+		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	return e, true
 }
 

@@ -22,6 +22,7 @@ func TestCacheHoldsOnlyVerifiedTokens(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidToken)
 	}
 	assert.Zero(t, m.cache.len(), "failures are never cached")
+	assert.Equal(t, CacheStats{Misses: 3}, m.CacheStats())
 
 	h := signIn(t, m, &User{ID: "a"})
 	s1, err := m.Load(requestCarrying("GET", "/", h))
@@ -30,6 +31,7 @@ func TestCacheHoldsOnlyVerifiedTokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, m.cache.len())
 	assert.Same(t, s1.Token, s2.Token, "the second request is served from the cache")
+	assert.Equal(t, CacheStats{Hits: 1, Misses: 4}, m.CacheStats())
 }
 
 func TestCacheHitStillChecksExpiryAndRevocation(t *testing.T) {
@@ -50,9 +52,11 @@ func TestCacheHitStillChecksExpiryAndRevocation(t *testing.T) {
 	clk.Advance(time.Hour + 14*time.Second)
 	_, err = m.Load(requestCarrying("GET", "/", other))
 	require.NoError(t, err, "inside the clock tolerance")
+	before := m.CacheStats()
 	clk.Advance(time.Second)
 	_, err = m.Load(requestCarrying("GET", "/", other))
 	require.ErrorIs(t, err, ErrExpired, "a cached token expires exactly like a decoded one")
+	assert.Equal(t, before.Misses+1, m.CacheStats().Misses, "an expired entry is a miss")
 }
 
 func TestCacheBoundedAndOptional(t *testing.T) {
@@ -71,6 +75,7 @@ func TestCacheBoundedAndOptional(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotSame(t, s1.Token, s2.Token)
 	assert.Zero(t, off.cache.len())
+	assert.Zero(t, off.CacheStats())
 }
 
 // What handlers and session callbacks get is theirs to change: the cached

@@ -64,7 +64,7 @@ type middleware struct {
 func (m *Manager) initMiddleware(cfg Config) error {
 	mw := middleware{errorHandler: cfg.ErrorHandler}
 	if mw.errorHandler == nil {
-		mw.errorHandler = defaultErrorHandler
+		mw.errorHandler = DefaultErrorHandler
 	}
 	var err error
 	if mw.rules, err = compileRules(cfg.Rules); err != nil {
@@ -509,8 +509,11 @@ func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision, by 
 	m.mw.errorHandler(w, r, d.Status, d.Err)
 }
 
-// defaultErrorHandler writes a fixed body per status, never err's text.
-func defaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ error) {
+// DefaultErrorHandler is the ErrorHandler used when Config.ErrorHandler is
+// nil: it writes a fixed body per status, JSON when Content-Type is already
+// application/json, nothing for redirects and HEAD requests, and never
+// err's text. A custom ErrorHandler can log and then call it.
+func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ error) {
 	h := w.Header()
 	if status >= 300 && status < 400 {
 		w.WriteHeader(status)

@@ -82,8 +82,8 @@ type Config struct {
 	// ErrorHandler writes every rejection: status 303 (Location already set
 	// on w), 401 or 403 (Content-Type application/json already set for
 	// API-style requests), where err satisfies errors.Is with ErrNoSession or
-	// ErrForbidden; or 400 for a request without a URL. Nil means the
-	// default, which never writes error text.
+	// ErrForbidden; or 400 for a request without a URL. Nil means
+	// [DefaultErrorHandler], which never writes error text.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
 	// Store, when set, holds revocations (see [Store]); it is checked on

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the module for a few seconds, one after the
+# Runs every fuzz target of the workspace (the library and the command,
+# cmd/edgeauth, a module of its own) for a few seconds, one after the
 # other, so that what a fuzzer finds within seconds fails CI instead of
 # landing. Targets are discovered, not listed: every func FuzzXxx(*testing.F)
 # in the test files of every package, so a new target runs without an edit.
@@ -20,7 +21,7 @@ while IFS=$'\t' read -r dir pkg files; do
   for name in $(cd "$dir" && sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*\*testing\.F).*/\1/p' $files </dev/null); do
     targets+=("$pkg $name")
   done
-done < <(go list -f '{{.Dir}}{{"\t"}}{{.ImportPath}}{{"\t"}}{{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}' ./...)
+done < <(go list -f '{{.Dir}}{{"\t"}}{{.ImportPath}}{{"\t"}}{{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}' github.com/edgeauth/edgeauth/...)
 if [ ${#targets[@]} -eq 0 ]; then
   echo "no fuzz targets found" >&2
   exit 1

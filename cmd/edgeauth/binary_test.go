@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,17 +19,47 @@ import (
 	"github.com/edgeauth/edgeauth/internal/testenv"
 )
 
-// TestBinary builds the real command and runs it as a subprocess, so main,
-// os.Getenv and the exit status are exercised too.
-func TestBinary(t *testing.T) {
+var (
+	buildOnce sync.Once
+	builtDir  string
+	builtBin  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+// buildCommand builds the real command once per test binary and returns
+// its path.
+func buildCommand(t *testing.T) string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		testenv.Missing(t, "go not found on PATH")
 	}
-	bin := filepath.Join(t.TempDir(), "edgeauth")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	buildOnce.Do(func() {
+		if builtDir, buildErr = os.MkdirTemp("", "edgeauth-bin-"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(builtDir, "edgeauth")
+		out, err := exec.Command(goTool, "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return builtBin
+}
+
+// TestBinary builds the real command and runs it as a subprocess, so main,
+// os.Getenv and the exit status are exercised too.
+func TestBinary(t *testing.T) {
+	bin := buildCommand(t)
 
 	// Only what the command needs: no AUTH_* from the test's environment.
 	env := []string{"PATH=" + os.Getenv("PATH"), "AUTH_SECRET=" + secretNew}

@@ -1,13 +1,22 @@
 // Command edgeauth creates secrets and encodes and decodes Auth.js session
-// tokens (next-auth v5 / @auth/core, and next-auth v4) from the shell, and
-// verifies Better Auth cookie caches.
+// tokens (next-auth v5 / @auth/core, and next-auth v4) from the shell,
+// verifies Better Auth cookie caches, runs the gateway that puts Auth.js
+// sessions in front of any app, and revokes sessions in the gateway's shared
+// store.
 //
 //	edgeauth secret
 //	edgeauth encode [flags] < claims.json
 //	edgeauth decode [flags] [TOKEN]
 //	edgeauth decode --format better-auth [--secret S] --cookie HEADER
+//	edgeauth proxy --config FILE [--check] [flags]
+//	edgeauth revoke user ID [flags]
+//	edgeauth revoke session [COOKIE-OR-TOKEN] [flags]
 //
-// Run "edgeauth help" for the flags.
+// Run "edgeauth help" for the flags. The gateway ("edgeauth proxy") is a
+// reverse proxy (gateway.go, reverseproxy.go) and a forward-auth endpoint
+// for nginx, Caddy, Traefik and Envoy (forwardauth.go), configured by a
+// YAML file (proxyconfig.go, yamlstrict.go), with Prometheus metrics
+// (metrics.go) and reloads and graceful shutdown (proxy.go).
 package main
 
 import (
@@ -48,18 +57,27 @@ const (
 const shortUsage = `usage: edgeauth secret
        edgeauth encode [flags] < claims.json
        edgeauth decode [flags] [TOKEN]
+       edgeauth proxy --config FILE [--check] [flags]
+       edgeauth revoke user ID [flags]
+       edgeauth revoke session [COOKIE-OR-TOKEN] [flags]
 run "edgeauth help" for the flags
 `
 
 const helpText = `edgeauth creates secrets and encodes and decodes Auth.js session tokens
-(next-auth v5 / @auth/core by default, next-auth v4 with --v4).
+(next-auth v5 / @auth/core by default, next-auth v4 with --v4), runs a gateway
+that checks Auth.js sessions in front of any app, and revokes sessions.
 
 usage:
   edgeauth secret                        print a new random secret (32 bytes, base64)
   edgeauth encode [flags] < claims.json  seal a JSON object of claims; print the token
   edgeauth decode [flags] [TOKEN]        verify a token (from stdin if absent); print its claims
+  edgeauth proxy --config FILE [flags]   run the gateway (reverse proxy and forward-auth)
+  edgeauth revoke user ID [flags]        end every session of a user (sign out everywhere, ban)
+  edgeauth revoke session [COOKIE-OR-TOKEN] [flags]
+                                         end one session, given its token or a Cookie
+                                         header value (from stdin if absent or "-")
 
-flags:
+encode and decode flags:
   --secret S       secret; repeat for key rotation: the first encodes, all decode
                    (default: $AUTH_SECRET_3, $AUTH_SECRET_2, $AUTH_SECRET_1, $AUTH_SECRET)
   --salt NAME      HKDF salt, the session cookie name
@@ -78,7 +96,34 @@ flags:
                    BETTER_AUTH_SECRET or AUTH_SECRET
 
 encode sets iat, exp and jti as Auth.js does. decode checks exp and nbf with
-Auth.js's 15 s clock tolerance. Exit status: 0 ok, 1 failure, 2 usage error.
+Auth.js's 15 s clock tolerance.
+
+proxy flags (each overrides its key in the YAML file):
+  --config FILE          the configuration file (required)
+  --check                validate the configuration and the secrets, then exit
+  --listen ADDR          listen (default 127.0.0.1:4180)
+  --upstream URL         upstream (none: forward-auth only)
+  --metrics-listen ADDR  metricsListen: /metrics and /readyz
+  --redis URL            redis: the shared revocation store
+  --log-format F         logFormat: json (default) or text
+  --log-level L          logLevel: debug, info (default), warn or error
+
+  Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating) or from the
+  file named by AUTH_SECRET_FILE (one per line, newest first); REDIS_PASSWORD
+  sets the Redis password. SIGHUP reloads the file and AUTH_SECRET_FILE;
+  SIGTERM and SIGINT shut down gracefully.
+
+revoke flags (flags may follow the arguments):
+  --redis URL            the revocation store (required unless in --config)
+  --config FILE          take redis, cookie, format and maxAge from the gateway's file
+  --cookie-name N        the session cookie name (default "authjs.session-token")
+  --v4                   next-auth v4 tokens
+  --max-age SECS         the apps' session lifetime (default 2592000): how long a
+                         revocation is kept
+
+  revoke session needs the secrets, from the environment as for proxy.
+
+Exit status: 0 ok, 1 failure, 2 usage error.
 `
 
 func main() {
@@ -108,6 +153,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 			return runDecodeBetterAuth(o, stdout, stderr)
 		}
 		return runDecode(o, stdin, stdout, stderr)
+	case "proxy":
+		return runProxy(rest, stdout, stderr, env)
+	case "revoke":
+		return runRevoke(rest, stdin, stdout, stderr, env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, helpText)
 		return exitOK

@@ -102,19 +102,21 @@ func StartIn(t testing.TB, name string) *Harness {
 func Dir() (string, error) { return DirOf("authjs") }
 
 // DirOf returns the absolute path of testdata/<name>, found by walking up
-// from the working directory to go.mod.
+// from the working directory. It looks for the harness itself rather than
+// for go.mod, because packages in nested modules (cmd/edgeauth) use it too.
 func DirOf(name string) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for d := wd; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "testdata", name), nil
+		dir := filepath.Join(d, "testdata", name)
+		if _, err := os.Stat(filepath.Join(dir, "harness.mjs")); err == nil {
+			return dir, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("authjstest: no go.mod above %s", wd)
+			return "", fmt.Errorf("authjstest: no testdata/%s/harness.mjs above %s", name, wd)
 		}
 		d = parent
 	}
