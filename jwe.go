@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/edgeauth/edgeauth/internal/jwefast"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
 
@@ -85,6 +87,7 @@ type Codec struct {
 	tolerance time.Duration
 	now       func() time.Time
 	keys      []derivedKeys
+	fast      *jwefast.Opener // the headers Auth.js and next-auth write
 }
 
 type derivedKeys struct {
@@ -146,7 +149,33 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 		}
 		c.keys = append(c.keys, k)
 	}
+	var err error
+	if c.fast, err = jwefast.New(c.fastRoutes()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	return c, nil
+}
+
+// fastRoutes are the exact headers Auth.js and next-auth write, each with
+// the keys open's general path would try: the kid's key, or every key in
+// order. next-auth v4 ignores kid, so only its kid-less header is routed.
+func (c *Codec) fastRoutes() []jwefast.Route {
+	gcm := jwefast.Route{Enc: jwefast.A256GCM}
+	cbc := jwefast.Route{Enc: jwefast.A256CBCHS512}
+	for _, k := range c.keys {
+		gcm.Keys = append(gcm.Keys, k.gcm)
+		cbc.Keys = append(cbc.Keys, k.cbc)
+	}
+	if c.format == FormatNextAuthV4 {
+		return []jwefast.Route{gcm}
+	}
+	routes := []jwefast.Route{gcm, cbc}
+	for _, k := range c.keys {
+		routes = append(routes,
+			jwefast.Route{Enc: jwefast.A256CBCHS512, Kid: k.cbcKid, Keys: [][]byte{k.cbc}},
+			jwefast.Route{Enc: jwefast.A256GCM, Kid: k.gcmKid, Keys: [][]byte{k.gcm}})
+	}
+	return routes
 }
 
 // SecretsFromEnv returns the secrets in the environment in Auth.js's order:
@@ -255,6 +284,16 @@ func (c *Codec) open(token string) ([]byte, error) {
 	}
 	if err := checkCompactShape(token); err != nil {
 		return nil, err
+	}
+	// A known header skips go-jose's JSON parsing and cipher setup, with the
+	// same outcome; everything else takes the general path below.
+	if plaintext, known, err := c.fast.Open(token); known {
+		if errors.Is(err, jwefast.ErrMalformed) {
+			return nil, ErrMalformed // excluded by checkCompactShape
+		} else if err != nil {
+			return nil, ErrDecrypt
+		}
+		return plaintext, nil
 	}
 	h, err := parseHeader(token[:strings.IndexByte(token, '.')])
 	if err != nil {

@@ -198,6 +198,18 @@ const v5gcm = (secret, salt, maxAge, token) => async () => {
     .encrypt(key)
 }
 
+// A v5 A256CBC-HS512 token without kid, the header @auth/core 0.23 wrote
+// before it named keys (0.24): same jose, same HKDF schedule (64-byte key).
+const v5cbcNoKid = (secret, salt, maxAge, token) => async () => {
+  const key = await hkdf("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, 64)
+  return await new jose.EncryptJWT(token)
+    .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512" })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + maxAge)
+    .setJti(crypto.randomUUID())
+    .encrypt(key)
+}
+
 // A v5-keyed token whose payload the caller writes verbatim.
 const v5raw = (secret, salt, payload) => async () => {
   const key = await hkdf("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, 64)
@@ -234,6 +246,13 @@ const cases = [
     description: "A256GCM without kid (32-byte key of the same HKDF schedule), which @auth/core decodes but never encodes",
     lib: "v5", origin: `${JOSE} (the jose and @panva/hkdf @auth/core uses)`,
     make: v5gcm(S5, V5_SALT, LONG, basic),
+    secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "success",
+  },
+  {
+    name: "v5-cbc-no-kid",
+    description: "A256CBC-HS512 without kid, as @auth/core 0.23 wrote, which @auth/core still decodes",
+    lib: "v5", origin: `${JOSE} (the jose and @panva/hkdf @auth/core uses)`,
+    make: v5cbcNoKid(S5, V5_SALT, LONG, basic),
     secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "success",
   },
   {
