@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/edgeauth/edgeauth/internal/jsonscan"
 	"github.com/edgeauth/edgeauth/internal/jwefast"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
@@ -457,45 +457,50 @@ func parseHeader(segment string) (*header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	raw = trimJSONSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+	var room [8]jsonscan.Member
+	members, ok := jsonscan.Object(raw, room[:0])
+	if !ok {
 		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
 	}
 	h := new(header)
-	err = scanObject(raw, func(key, value []byte) error {
-		name := string(key)
-		if bytes.IndexByte(key, '\\') >= 0 {
-			var err error
-			if name, err = unquote(key); err != nil {
-				return err
-			}
-			name = `"` + name + `"`
+	for _, m := range members {
+		if err := h.set(m.Name, m.Value); err != nil {
+			return nil, fmt.Errorf("%w: header", ErrMalformed)
 		}
-		switch name {
-		case `"alg"`, `"enc"`:
-			s, err := unquote(value)
-			if err != nil || value[0] != '"' {
-				return fmt.Errorf("%w: header %s", ErrMalformed, name)
-			}
-			if name == `"alg"` {
-				h.alg = s
-			} else {
-				h.enc = s
-			}
-		case `"kid"`:
-			if value[0] != '"' {
-				return fmt.Errorf("%w: header kid", ErrMalformed)
-			}
-			h.kid, h.hasKid = value, true
-		case `"zip"`, `"crit"`:
-			h.zipCrit = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: header", ErrMalformed)
 	}
 	return h, nil
+}
+
+// set records one member of the header, given its raw name and value.
+func (h *header) set(key, value []byte) error {
+	name := string(key)
+	if bytes.IndexByte(key, '\\') >= 0 {
+		var err error
+		if name, err = unquote(key); err != nil {
+			return err
+		}
+		name = `"` + name + `"`
+	}
+	switch name {
+	case `"alg"`, `"enc"`:
+		s, err := unquote(value)
+		if err != nil || value[0] != '"' {
+			return fmt.Errorf("%w: header %s", ErrMalformed, name)
+		}
+		if name == `"alg"` {
+			h.alg = s
+		} else {
+			h.enc = s
+		}
+	case `"kid"`:
+		if value[0] != '"' {
+			return fmt.Errorf("%w: header kid", ErrMalformed)
+		}
+		h.kid, h.hasKid = value, true
+	case `"zip"`, `"crit"`:
+		h.zipCrit = true
+	}
+	return nil
 }
 
 func (c *Codec) checkTimes(t *Token) error {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/jsonscan"
 )
 
 // maxNumericDate bounds iat/exp/nbf (9999-12-31T23:59:59Z) so that no
@@ -73,45 +75,56 @@ func (t *Token) UnmarshalJSON(data []byte) error {
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalidClaims)
 	}
-	// Validating first lets the scanner below assume well-formed JSON.
-	if !json.Valid(data) {
+	// One pass validates (exactly as json.Valid) and finds the members; a
+	// session's fit in room, on the stack.
+	var room [16]jsonscan.Member
+	members, ok := jsonscan.Object(data, room[:0])
+	if !ok {
 		return fmt.Errorf("%w: payload is not valid JSON", ErrInvalidClaims)
 	}
 	*t = Token{}
-	return scanObject(data, func(rawKey, value []byte) error {
-		key, err := claimName(rawKey)
-		if err != nil {
+	for _, m := range members {
+		if err := t.decodeClaim(m.Name, m.Value); err != nil {
 			return err
 		}
-		t.DeleteClaim(key)
-		// An empty string stays raw, so that encoding writes it back.
-		if f := t.stringField(key); f != nil && value[0] == '"' && len(value) > 2 {
-			s, err := unquote(value)
-			if err != nil {
-				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
-			}
-			*f = s
-			return nil
+	}
+	return nil
+}
+
+// decodeClaim sets the claim of one member, given its raw name and value.
+func (t *Token) decodeClaim(rawKey, value []byte) error {
+	key, err := claimName(rawKey)
+	if err != nil {
+		return err
+	}
+	t.DeleteClaim(key)
+	// An empty string stays raw, so that encoding writes it back.
+	if f := t.stringField(key); f != nil && value[0] == '"' && len(value) > 2 {
+		s, err := unquote(value)
+		if err != nil {
+			return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
 		}
-		if f := t.timeField(key); f != nil {
-			tm, err := parseNumericDate(value)
-			if err != nil {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
-			}
-			*f = tm
-			return nil
-		}
-		if key == "nbf" {
-			if _, err := parseNumericDate(value); err != nil {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
-			}
-		}
-		if t.Claims == nil {
-			t.Claims = make(map[string]json.RawMessage, 4)
-		}
-		t.Claims[key] = value
+		*f = s
 		return nil
-	})
+	}
+	if f := t.timeField(key); f != nil {
+		tm, err := parseNumericDate(value)
+		if err != nil {
+			return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
+		}
+		*f = tm
+		return nil
+	}
+	if key == "nbf" {
+		if _, err := parseNumericDate(value); err != nil {
+			return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
+		}
+	}
+	if t.Claims == nil {
+		t.Claims = make(map[string]json.RawMessage, 4)
+	}
+	t.Claims[key] = value
+	return nil
 }
 
 // trimJSONSpace trims the four whitespace bytes JSON allows, and no others
@@ -153,82 +166,6 @@ func claimName(raw []byte) (string, error) {
 		return "", fmt.Errorf("%w: claim name", ErrInvalidClaims)
 	}
 	return key, nil
-}
-
-// scanObject calls fn for each member of a JSON object that json.Valid
-// accepted, with the raw (quoted) name and value, sharing data's memory.
-// It avoids encoding/json's reflection, which dominated the cost of a decode.
-func scanObject(data []byte, fn func(key, value []byte) error) error {
-	i := skipSpace(data, 1)
-	if data[i] == '}' {
-		return nil
-	}
-	for {
-		end := skipString(data, i)
-		key := data[i:end]
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // ':'
-		end = skipValue(data, i)
-		if err := fn(key, data[i:end:end]); err != nil {
-			return err
-		}
-		i = skipSpace(data, end)
-		if data[i] == '}' {
-			return nil
-		}
-		i = skipSpace(data, i+1) // ','
-	}
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at data[i] == '"'.
-func skipString(data []byte, i int) int {
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(data)
-}
-
-// skipValue returns the index after the value starting at data[i].
-func skipValue(data []byte, i int) int {
-	switch data[i] {
-	case '"':
-		return skipString(data, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(data); i++ {
-			switch data[i] {
-			case '"':
-				i = skipString(data, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(data)
-	}
-	for ; i < len(data); i++ {
-		switch data[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-	}
-	return len(data)
 }
 
 // unquote decodes a JSON string literal, cheaply when it has no escapes.
