@@ -183,11 +183,12 @@ func newKey(enc Enc, k []byte) (*key, error) {
 // Open decrypts token when its protected header is one of the routes'; known
 // is false, and nothing is done, otherwise. For a known header err is nil,
 // ErrMalformed or ErrDecrypt, and plaintext is newly allocated: callers may
-// keep it. A token that fails authentication allocates nothing.
+// keep it. A token that fails authentication allocates nothing. The caller
+// bounds the token's size.
 //
-// The caller bounds the token's size and, to match go-jose, rejects
-// non-canonical base64url beforehand: Open decodes strictly but, like
-// encoding/base64, skips CR and LF.
+// A token Open opens is five canonical base64url segments with an empty
+// second one: IV, ciphertext and tag are decoded strictly, and CR and LF,
+// which base64 decoders skip, are malformed.
 func (o *Opener) Open(token string) (plaintext []byte, known bool, err error) {
 	dot := strings.IndexByte(token, '.')
 	if dot < 0 {
@@ -198,7 +199,7 @@ func (o *Opener) Open(token string) (plaintext []byte, known bool, err error) {
 		return nil, false, nil
 	}
 	rest, ok := strings.CutPrefix(token[dot+1:], ".") // the empty encrypted key of "dir"
-	if !ok {
+	if !ok || strings.IndexByte(rest, '\r') >= 0 || strings.IndexByte(rest, '\n') >= 0 {
 		return nil, true, ErrMalformed
 	}
 	ivSeg, rest, ok1 := strings.Cut(rest, ".")

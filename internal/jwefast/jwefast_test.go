@@ -209,6 +209,8 @@ func TestOpenUnknownAndMalformed(t *testing.T) {
 		p[0] + ".." + p[2] + ".A." + p[4],
 		valid[:len(valid)-1] + "=",
 		strings.Replace(valid, "..", "..+", 1),
+		valid[:len(valid)-1] + "\n" + valid[len(valid)-1:],
+		strings.Replace(valid, "..", "..\r", 1),
 	} {
 		got, known, err := o.Open(token)
 		assert.True(t, known, token)
@@ -404,6 +406,17 @@ func FuzzOpen(f *testing.F) {
 		want, err := goJoseOpen(token, allKeys[enc])
 		if err != nil || !bytes.Equal(want, got) {
 			t.Fatalf("opened %q; go-jose: %q, %v", got, want, err)
+		}
+		// What Open opens needs no shape check: five canonical segments.
+		segments := strings.Split(token, ".")
+		if len(segments) != 5 || segments[1] != "" {
+			t.Fatalf("opened a token of %d segments", len(segments))
+		}
+		for _, seg := range segments[2:] {
+			raw, err := b64.DecodeString(seg)
+			if err != nil || b64.EncodeToString(raw) != seg {
+				t.Fatalf("opened a non-canonical segment %q", seg)
+			}
 		}
 	})
 }
