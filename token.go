@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/internal/jsonscan"
 )
@@ -168,9 +169,10 @@ func claimName(raw []byte) (string, error) {
 	return key, nil
 }
 
-// unquote decodes a JSON string literal, cheaply when it has no escapes.
+// unquote decodes a JSON string literal, cheaply when it has no escapes and
+// is valid UTF-8 (encoding/json turns invalid bytes into U+FFFD).
 func unquote(raw []byte) (string, error) {
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
