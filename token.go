@@ -98,16 +98,21 @@ func (t *Token) decodeClaim(rawKey, value []byte) error {
 	if err != nil {
 		return err
 	}
-	t.DeleteClaim(key)
-	// An empty string stays raw, so that encoding writes it back.
-	if f := t.stringField(key); f != nil && value[0] == '"' && len(value) > 2 {
-		s, err := unquote(value)
-		if err != nil {
-			return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
+	// A repeated name replaces the earlier value, typed or raw.
+	if f := t.stringField(key); f != nil {
+		// An empty string stays raw, so that encoding writes it back.
+		if value[0] == '"' && len(value) > 2 {
+			s, err := unquote(value)
+			if err != nil {
+				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
+			}
+			*f = s
+			delete(t.Claims, key)
+			return nil
 		}
-		*f = s
-		return nil
+		*f = ""
 	}
+	// iat and exp are numbers or errors: never in Claims.
 	if f := t.timeField(key); f != nil {
 		tm, err := parseNumericDate(value)
 		if err != nil {
