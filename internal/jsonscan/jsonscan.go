@@ -80,6 +80,12 @@ func skipString(data []byte, i int) int {
 		return -1
 	}
 	for i++; i < len(data); i++ {
+		for i < len(data) && plain[data[i]] {
+			i++
+		}
+		if i == len(data) {
+			break
+		}
 		switch c := data[i]; {
 		case c == '"':
 			return i + 1
@@ -104,6 +110,15 @@ func skipString(data []byte, i int) int {
 	}
 	return -1
 }
+
+// plain marks the bytes a string literal holds as they are: not '"', not
+// '\\', not a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

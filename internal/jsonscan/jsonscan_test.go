@@ -124,3 +124,29 @@ func FuzzObject(f *testing.F) {
 		}
 	})
 }
+
+// session is a typical Auth.js claim set.
+var session = []byte(`{"sub":"5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f","name":"Ada Lovelace","email":"ada@example.com",` +
+	`"picture":"https://avatars.example.com/u/1234567?v=4","role":"admin","id":"5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f",` +
+	`"iat":1764576000,"exp":1767168000,"jti":"1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"}`)
+
+func BenchmarkObject(b *testing.B) {
+	var room [16]Member
+	b.SetBytes(int64(len(session)))
+	for b.Loop() {
+		if _, ok := Object(session, room[:0]); !ok {
+			b.Fatal("invalid")
+		}
+	}
+}
+
+// BenchmarkJSONValid is encoding/json's validation alone, which Object
+// replaces together with a second scan for the members.
+func BenchmarkJSONValid(b *testing.B) {
+	b.SetBytes(int64(len(session)))
+	for b.Loop() {
+		if !json.Valid(session) {
+			b.Fatal("invalid")
+		}
+	}
+}
