@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -84,17 +85,37 @@ func (t *Token) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("%w: payload is not valid JSON", ErrInvalidClaims)
 	}
 	*t = Token{}
+	// The strings the claims need share one allocation.
+	var strs strings.Builder
+	strs.Grow(stringBytes(members))
 	for _, m := range members {
-		if err := t.decodeClaim(m.Name, m.Value); err != nil {
+		if err := t.decodeClaim(&strs, m.Name, m.Value); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// decodeClaim sets the claim of one member, given its raw name and value.
-func (t *Token) decodeClaim(rawKey, value []byte) error {
-	key, err := claimName(rawKey)
+// stringBytes bounds the bytes of the strings decodeClaim makes: the names
+// but the standard ones, and the values of the typed string claims.
+func stringBytes(members []jsonscan.Member) int {
+	n := 0
+	for _, m := range members {
+		switch string(m.Name) {
+		case `"sub"`, `"name"`, `"email"`, `"picture"`, `"jti"`:
+			n += len(m.Value)
+		case `"iat"`, `"exp"`, `"nbf"`:
+		default:
+			n += len(m.Name)
+		}
+	}
+	return n
+}
+
+// decodeClaim sets the claim of one member, given its raw name and value;
+// strs holds the strings it makes.
+func (t *Token) decodeClaim(strs *strings.Builder, rawKey, value []byte) error {
+	key, err := claimName(strs, rawKey)
 	if err != nil {
 		return err
 	}
@@ -102,7 +123,7 @@ func (t *Token) decodeClaim(rawKey, value []byte) error {
 	if f := t.stringField(key); f != nil {
 		// An empty string stays raw, so that encoding writes it back.
 		if value[0] == '"' && len(value) > 2 {
-			s, err := unquote(value)
+			s, err := unquoteTo(strs, value)
 			if err != nil {
 				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
 			}
@@ -147,8 +168,8 @@ func trimJSONSpace(b []byte) []byte {
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// claimName decodes a member name, without allocating for the standard ones.
-func claimName(raw []byte) (string, error) {
+// claimName decodes a member name into strs, without copying the standard ones.
+func claimName(strs *strings.Builder, raw []byte) (string, error) {
 	switch string(raw) {
 	case `"sub"`:
 		return "sub", nil
@@ -167,7 +188,7 @@ func claimName(raw []byte) (string, error) {
 	case `"nbf"`:
 		return "nbf", nil
 	}
-	key, err := unquote(raw)
+	key, err := unquoteTo(strs, raw)
 	if err != nil {
 		return "", fmt.Errorf("%w: claim name", ErrInvalidClaims)
 	}
@@ -176,9 +197,19 @@ func claimName(raw []byte) (string, error) {
 
 // unquote decodes a JSON string literal, cheaply when it has no escapes and
 // is valid UTF-8 (encoding/json turns invalid bytes into U+FFFD).
-func unquote(raw []byte) (string, error) {
+func unquote(raw []byte) (string, error) { return unquoteTo(nil, raw) }
+
+// unquoteTo is unquote appending the common case to strs, when not nil,
+// instead of allocating: strings.Builder never moves what it has written
+// while it has room, so the string stays valid.
+func unquoteTo(strs *strings.Builder, raw []byte) (string, error) {
 	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+		if strs == nil {
+			return string(raw[1 : len(raw)-1]), nil
+		}
+		start := strs.Len()
+		strs.Write(raw[1 : len(raw)-1])
+		return strs.String()[start:], nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)
