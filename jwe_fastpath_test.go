@@ -138,18 +138,7 @@ func sealWith(t testing.TB, c *Codec, i int, enc jose.ContentEncryption, withKid
 	if !withKid {
 		kid = ""
 	}
-	return jweSealKey(t, enc, key, kid, payload)
-}
-
-func jweSealKey(t testing.TB, enc jose.ContentEncryption, key []byte, kid, payload string) string {
-	t.Helper()
-	e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: jose.DIRECT, Key: key, KeyID: kid}, nil)
-	require.NoError(t, err)
-	obj, err := e.Encrypt([]byte(payload))
-	require.NoError(t, err)
-	s, err := obj.CompactSerialize()
-	require.NoError(t, err)
-	return s
+	return jweSeal(t, jose.DIRECT, enc, key, kid, nil, payload)
 }
 
 // diffPayloads reach every claims rule after decryption.
