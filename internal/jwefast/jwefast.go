@@ -209,7 +209,7 @@ func (o *Opener) Open(token string) (plaintext []byte, known bool, err error) {
 	}
 
 	s := o.pool.Get().(*scratch)
-	defer o.pool.Put(s)
+	defer o.put(s)
 	// buf holds the token's bytes (the header's are the AAD), then the
 	// decoded IV, ciphertext and tag back to back (go-jose opens
 	// ciphertext||tag as one), then room for a GCM plaintext.
@@ -248,6 +248,17 @@ func (o *Opener) Open(token string) (plaintext []byte, known bool, err error) {
 		}
 	}
 	return nil, true, ErrDecrypt
+}
+
+// maxPooledBuffer bounds the scratch memory kept between calls: a rare
+// large token gets its buffer, which the pool then does not keep.
+const maxPooledBuffer = 32 << 10
+
+func (o *Opener) put(s *scratch) {
+	if cap(s.buf) > maxPooledBuffer {
+		s.buf = nil
+	}
+	o.pool.Put(s)
 }
 
 // openCBC is RFC 7518 §5.2.2.2: the tag is checked, in constant time,

@@ -123,6 +123,9 @@ func TestOpenMatchesGoJose(t *testing.T) {
 		{"gcm no kid, second key", seal(t, jose.A256GCM, gcmKey2, "", payload), [][]byte{gcmKey1, gcmKey2}},
 		{"gcm no kid, unknown key", seal(t, jose.A256GCM, bytes.Repeat([]byte{9}, 32), "", payload), [][]byte{gcmKey1, gcmKey2}},
 		{"gcm empty payload", seal(t, jose.A256GCM, gcmKey1, "", ""), [][]byte{gcmKey1, gcmKey2}},
+		// Scratch larger than the pool keeps.
+		{"cbc large", seal(t, jose.A256CBC_HS512, cbcKey2, "", strings.Repeat("l", 40<<10)), [][]byte{cbcKey1, cbcKey2}},
+		{"gcm large", seal(t, jose.A256GCM, gcmKey2, "", strings.Repeat("l", 40<<10)), [][]byte{gcmKey1, gcmKey2}},
 	}
 	for _, tc := range cases {
 		for name, token := range mutations(tc.token) {
