@@ -321,6 +321,16 @@ func (c *Codec) open(token string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	// go-jose opens a tag segment longer than the tag as the end of the
+	// ciphertext, which would give every token many spellings; RFC 7518
+	// and the JavaScript libraries take exactly the algorithm's tag.
+	tagSize := 16
+	if enc == jose.A256CBC_HS512 {
+		tagSize = 32
+	}
+	if base64.RawURLEncoding.DecodedLen(len(token)-strings.LastIndexByte(token, '.')-1) != tagSize {
+		return nil, ErrDecrypt
+	}
 	for _, key := range candidates {
 		if plaintext, err := obj.Decrypt(key); err == nil {
 			return plaintext, nil

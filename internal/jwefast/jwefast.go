@@ -8,7 +8,9 @@
 // Every other token is left to the caller's general JOSE implementation,
 // which stays the reference: for a token [Opener.Open] handles, the outcome
 // is that of go-jose's ParseEncryptedCompact and Decrypt with the same keys,
-// tried in the same order.
+// tried in the same order, given a tag of exactly the algorithm's length
+// (go-jose alone would also open a longer tag segment as the end of the
+// ciphertext; RFC 7518 and the JavaScript libraries do not).
 package jwefast
 
 import (
@@ -211,7 +213,7 @@ func (o *Opener) Open(token string) (plaintext []byte, known bool, err error) {
 	s := o.pool.Get().(*scratch)
 	defer o.put(s)
 	// buf holds the token's bytes (the header's are the AAD), then the
-	// decoded IV, ciphertext and tag back to back (go-jose opens
+	// decoded IV, ciphertext and tag back to back (GCM opens
 	// ciphertext||tag as one), then room for a GCM plaintext.
 	enc := base64.RawURLEncoding.Strict()
 	need := len(token) + enc.DecodedLen(len(ivSeg)) + 2*enc.DecodedLen(len(ctSeg)+len(tagSeg)) + 8
@@ -262,12 +264,11 @@ func (o *Opener) put(s *scratch) {
 }
 
 // openCBC is RFC 7518 §5.2.2.2: the tag is checked, in constant time,
-// before anything is decrypted, then every padding byte. As in go-jose, the
-// tag segment may be longer than the tag (the last 32 bytes of
-// ciphertext||tag are the tag) but not shorter, and the IV is 16 bytes.
+// before anything is decrypted, then every padding byte. The IV is 16
+// bytes and the tag 32.
 func (k *key) openCBC(s *scratch, i int, iv, sealed []byte, tagLen int, aad []byte) ([]byte, bool) {
 	const tagSize = 32
-	if len(iv) != aes.BlockSize || tagLen < tagSize {
+	if len(iv) != aes.BlockSize || tagLen != tagSize {
 		return nil, false
 	}
 	ciphertext, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
@@ -333,7 +334,7 @@ func unpad(p []byte) (int, bool) {
 // failed attempt must leave the ciphertext intact, and the assembly GCM
 // decrypts while it authenticates. Only a success allocates.
 func (k *key) openGCM(spare, iv, sealed []byte, tagLen int, aad []byte) ([]byte, bool) {
-	if len(iv) != k.gcm.NonceSize() || tagLen < k.gcm.Overhead() {
+	if len(iv) != k.gcm.NonceSize() || tagLen != k.gcm.Overhead() {
 		return nil, false
 	}
 	opened, err := k.gcm.Open(spare[:0], iv, sealed, aad)

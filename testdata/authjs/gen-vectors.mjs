@@ -176,6 +176,17 @@ function flipMiddle(token, segment) {
   return parts.join(".")
 }
 
+// The last ciphertext byte moved to the front of the tag: ciphertext||tag
+// is unchanged, only the split between the segments moves.
+function moveIntoTag(token) {
+  const parts = token.split(".")
+  const ct = Buffer.from(parts[3], "base64url")
+  const tag = Buffer.from(parts[4], "base64url")
+  parts[3] = ct.subarray(0, ct.length - 1).toString("base64url")
+  parts[4] = Buffer.concat([ct.subarray(ct.length - 1), tag]).toString("base64url")
+  return parts.join(".")
+}
+
 function withHeader(token, change) {
   const parts = token.split(".")
   const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"))
@@ -289,6 +300,13 @@ const cases = [
     secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "decryption failed",
   },
   {
+    name: "v5-tag-moved",
+    description: "a ciphertext byte moved into the tag: the same ciphertext||tag, another split",
+    lib: "v5", origin: CORE,
+    make: v5encode(S5, V5_SALT, LONG, basic), mutate: moveIntoTag,
+    secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "decryption failed",
+  },
+  {
     name: "v5-malformed-alg",
     description: 'header alg rewritten to "A256KW"',
     lib: "v5", origin: CORE,
@@ -342,6 +360,13 @@ const cases = [
     description: "one tag character changed",
     lib: "v4", origin: NEXTAUTH,
     make: v4encode(S4, "", LONG, basic), mutate: (t) => flipMiddle(t, 4),
+    secrets: [S4], salt: "", now: T0 + 60, expect: "decryption failed",
+  },
+  {
+    name: "v4-tag-moved",
+    description: "a ciphertext byte moved into the tag: the same ciphertext||tag, another split",
+    lib: "v4", origin: NEXTAUTH,
+    make: v4encode(S4, "", LONG, basic), mutate: moveIntoTag,
     secrets: [S4], salt: "", now: T0 + 60, expect: "decryption failed",
   },
 ]
