@@ -64,7 +64,9 @@ type SessionParams struct {
 // no cookie is set, and the error is never shown to the client.
 type Callbacks struct {
 	// JWT returns the token to store, or nil to end the session (its cookies
-	// are cleared). Nil keeps the token as it is.
+	// are cleared). Nil keeps the token as it is. The session claims sid and
+	// auth_time are not the callback's: SignIn sets them after it runs, and
+	// a re-issue puts back those of the verified token.
 	JWT func(ctx context.Context, p JWTParams) (*Token, error)
 	// Session returns the session that handlers and the session endpoint see.
 	// Nil keeps the default: Auth.js's {user:{name,email,image},expires}.

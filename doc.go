@@ -6,9 +6,22 @@
 // A [Manager] built by [New] from one [Config] does everything HTTP:
 // [Manager.SignIn], [Manager.Update], [Manager.SignOut], [Manager.Load],
 // [Manager.Refresh] (rolling expiry), [Manager.SessionHandler] (the
-// /api/auth/session endpoint) and [Manager.Handler], net/http middleware with
-// route rules, roles and identity headers. A [Codec] encodes and decodes
-// tokens without HTTP.
+// /api/auth/session endpoint), [Manager.Handler], net/http middleware with
+// route rules (the most specific [Rule] decides, as with http.ServeMux
+// patterns), roles and identity headers, and [Manager.Require], a guard for
+// single routes. A [Codec] encodes and decodes tokens without HTTP.
+//
+// # Beside a Next.js app
+//
+// When a Next.js app signs users in with Auth.js and a Go API on the same
+// site serves its data, the Go side shares AUTH_SECRET and reads the app's
+// cookie: set Config.ReadOnly, so that the Manager never writes Set-Cookie
+// (the app's jwt callback stays the only place tokens are re-issued), use
+// the cookie name Auth.js uses for the app's scheme (CookieConfig.Secure for
+// https), put [Manager.Handler] in front of the router and [Manager.Require]
+// on the routes. With Config.Logger and Config.LogRejections, every refused
+// request is logged with its reason, and a cookie under another Auth.js name
+// is reported.
 //
 // # Compatibility
 //
@@ -42,12 +55,26 @@
 // A stateless session stays valid until it expires. With Config.Store set
 // (a [MemoryStore] for one instance, the redisstore package for many), the
 // Manager checks every verified token against three remedies: a denylist of
-// token IDs ([Manager.RevokeToken]; [Manager.SignOut] revokes the token it
-// clears), a per-user cutoff that rejects every token issued before it
+// sessions ([Manager.RevokeToken]; [Manager.SignOut] revokes the session it
+// clears), a per-user cutoff that rejects every session signed in before it
 // ([Manager.RevokeUser]: sign out everywhere, or ban), and token versions
 // (Config.TokenVersion). Checks happen after the token decrypts, so garbage
 // never reaches the store, and a failing or slow store fails closed unless
 // Config.RevocationFailOpen says otherwise.
+//
+// Auth.js re-encodes a cookie with a fresh jti and iat each time its session
+// endpoint reads it, so revocations key on two claims that stay: the session
+// id "sid" ([Token.SessionID]) and the sign-in time "auth_time"
+// ([Token.AuthTime]). [Manager.SignIn] sets both after the jwt callback;
+// every re-issue keeps those of the verified token. A revoked session is
+// then refused in every copy, whoever re-encoded it, and neither an Auth.js
+// read nor an instance whose clock runs ahead can renew a banned one. A
+// Next.js app adds both in its jwt callback (the README has the lines). For
+// a token without them, the denylist falls back to the jti, which Auth.js
+// re-encodes do not keep, and a user's cutoff rejects it whatever its age
+// for as long as the cutoff is stored. Revocations hold where edgeauth
+// checks sessions; the README says what the Next.js side must do to honour
+// them too.
 //
 // # Security
 //

@@ -1,30 +1,35 @@
 package edgeauth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error caused by an untrusted token satisfies
 // errors.Is(err, ErrInvalidToken); the more specific ones below say why.
+// Each of those wraps ErrInvalidToken with its reason, so its text reads
+// "edgeauth: invalid token: <reason>".
 var (
 	// ErrInvalidToken is the class of every failure caused by the token itself.
 	ErrInvalidToken = errors.New("edgeauth: invalid token")
 
 	// ErrExpired reports a token whose exp lies in the past (beyond the clock tolerance).
-	ErrExpired error = &classError{"edgeauth: token expired", ErrInvalidToken}
+	ErrExpired = fmt.Errorf("%w: token expired", ErrInvalidToken)
 	// ErrNotYetValid reports a token whose nbf lies in the future (beyond the clock tolerance).
-	ErrNotYetValid error = &classError{"edgeauth: token not yet valid", ErrInvalidToken}
+	ErrNotYetValid = fmt.Errorf("%w: token not yet valid", ErrInvalidToken)
 	// ErrNoMatchingSecret reports a token whose "kid" header names none of the
 	// configured secrets (wrong secret or wrong salt). A token without kid
 	// that no secret opens is ErrDecrypt.
-	ErrNoMatchingSecret error = &classError{"edgeauth: no matching secret", ErrInvalidToken}
+	ErrNoMatchingSecret = fmt.Errorf("%w: no matching secret", ErrInvalidToken)
 	// ErrDecrypt reports a token that fails decryption or its integrity check
 	// with every candidate key: tampered, or sealed with an unknown secret.
-	ErrDecrypt error = &classError{"edgeauth: token decryption failed", ErrInvalidToken}
+	ErrDecrypt = fmt.Errorf("%w: token decryption failed", ErrInvalidToken)
 	// ErrMalformed reports a token that is not a well-formed compact JWE of an allowed kind.
-	ErrMalformed error = &classError{"edgeauth: malformed token", ErrInvalidToken}
+	ErrMalformed = fmt.Errorf("%w: malformed token", ErrInvalidToken)
 	// ErrTooLarge reports a token or cookie set over the size limits, rejected before parsing.
-	ErrTooLarge error = &classError{"edgeauth: token too large", ErrInvalidToken}
+	ErrTooLarge = fmt.Errorf("%w: token too large", ErrInvalidToken)
 	// ErrInvalidClaims reports a payload that decrypts but is not an acceptable claim set.
-	ErrInvalidClaims error = &classError{"edgeauth: invalid claims", ErrInvalidToken}
+	ErrInvalidClaims = fmt.Errorf("%w: invalid claims", ErrInvalidToken)
 
 	// ErrNoSession reports a request without a valid session. Every error of
 	// [Manager.Load] satisfies errors.Is(err, ErrNoSession); the cause (for
@@ -50,18 +55,20 @@ var (
 	// claims, not of a client's token, so it is not an ErrInvalidToken.
 	ErrSessionTooLarge = errors.New("edgeauth: session too large for its cookies")
 
+	// ErrBearerSession reports [Manager.Update] on a session that came from
+	// an "Authorization: Bearer" header: a bearer token belongs to an API
+	// client and is never turned into a cookie. It is not an ErrNoSession:
+	// the session is valid and stays as it was.
+	ErrBearerSession = errors.New("edgeauth: a bearer session cannot be updated")
+
+	// ErrReadOnly reports a call that would write the session cookie on a
+	// Manager with Config.ReadOnly set: SignIn, Update and SignOut. The app
+	// that owns the cookie (the Next.js app) signs in and out; the Manager
+	// can still revoke sessions with a Store.
+	ErrReadOnly = errors.New("edgeauth: read-only manager does not write session cookies")
+
 	// ErrNoSecret is returned by constructors when no usable secret is configured.
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.
 	ErrConfig = errors.New("edgeauth: invalid configuration")
 )
-
-// classError is a sentinel that also belongs to a broader class, so that
-// errors.Is(ErrExpired, ErrInvalidToken) holds without string matching.
-type classError struct {
-	msg   string
-	class error
-}
-
-func (e *classError) Error() string { return e.msg }
-func (e *classError) Unwrap() error { return e.class }

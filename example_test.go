@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth"
@@ -128,5 +129,114 @@ func ExampleCodec() {
 	fmt.Println(err)
 	// Output:
 	// user-1 Ada 2026-12-29
-	// edgeauth: token decryption failed
+	// edgeauth: invalid token: token decryption failed
+}
+
+// sessionCookie seals a session for id and role as the Next.js app's
+// Auth.js would (with its jwt callback copying the role into the token).
+func sessionCookie(m *edgeauth.Manager, id, role string) *http.Cookie {
+	tok := &edgeauth.Token{Subject: id}
+	if err := tok.SetClaim("role", role); err != nil {
+		panic(err)
+	}
+	value, err := m.Codec().Encode(tok)
+	if err != nil {
+		panic(err)
+	}
+	return &http.Cookie{Name: m.CookieName(), Value: value}
+}
+
+// serve prints what h answers: the status, then the body or the redirect.
+func serve(h http.Handler, method, target string, cookie *http.Cookie) {
+	r := httptest.NewRequest(method, target, nil)
+	who := ""
+	if cookie != nil {
+		r.AddCookie(cookie)
+		who = " (signed in)"
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	out := strings.TrimSpace(w.Body.String())
+	if loc := w.Header().Get("Location"); loc != "" {
+		out = "-> " + loc
+	}
+	fmt.Printf("%s %s%s: %d %s\n", method, target, who, w.Code, out)
+}
+
+// hello answers with the identity headers Handler set.
+var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprintf(w, "hello %s (%s)", r.Header.Get("x-user-id"), r.Header.Get("x-user-role"))
+})
+
+// Rules protect paths for the whole mux; the most specific rule decides,
+// whatever the order.
+func ExampleManager_Handler() {
+	m, err := edgeauth.New(edgeauth.Config{
+		Secrets: []string{"a-32-byte-random-secret-from-env"},
+		Now:     clock,
+		Rules: []edgeauth.Rule{
+			{Pattern: "/api/:path*"},
+			{Pattern: "/api/admin/:path*", Roles: []string{"admin"}},
+			{Pattern: "/api/health", Public: true},
+			{Pattern: "/account/:path*"},
+		},
+		APIPrefixes: []string{"/api"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", hello)
+	h := m.Handler(mux)
+
+	bob := sessionCookie(m, "bob", "user")
+	serve(h, "GET", "/api/health", nil)
+	serve(h, "GET", "/api/orders", nil)
+	serve(h, "GET", "/account", nil)
+	serve(h, "GET", "/api/orders", bob)
+	serve(h, "GET", "/api/admin/stats", bob)
+	serve(h, "GET", "/api/admin/stats", sessionCookie(m, "alice", "admin"))
+	// Output:
+	// GET /api/health: 200 hello  ()
+	// GET /api/orders: 401 {"error":"unauthorized"}
+	// GET /account: 303 -> /login?callbackUrl=%2Faccount
+	// GET /api/orders (signed in): 200 hello bob (user)
+	// GET /api/admin/stats (signed in): 403 {"error":"forbidden"}
+	// GET /api/admin/stats (signed in): 200 hello alice (admin)
+}
+
+// A Go API beside a Next.js app: read-only (the Next.js app owns the
+// cookie), with each route guarded where it is declared.
+func ExampleManager_Require() {
+	m, err := edgeauth.New(edgeauth.Config{
+		Secrets:     []string{"a-32-byte-random-secret-from-env"}, // the app's AUTH_SECRET
+		ReadOnly:    true,
+		APIPrefixes: []string{"/api"},
+		Now:         clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/health", hello)
+	mux.Handle("GET /api/me", m.Require()(hello))
+	mux.Handle("GET /api/admin/stats", m.Require("admin")(hello))
+	mux.Handle("GET /account", m.Require()(hello)) // a page: browsers go to the login page
+	// Handler verifies the session once and sets x-user-id and x-user-role.
+	h := m.Handler(mux)
+
+	bob := sessionCookie(m, "bob", "user")
+	serve(h, "GET", "/api/health", nil)
+	serve(h, "GET", "/api/me", nil)
+	serve(h, "GET", "/account", nil)
+	serve(h, "GET", "/api/me", bob)
+	serve(h, "GET", "/api/admin/stats", bob)
+	serve(h, "GET", "/api/admin/stats", sessionCookie(m, "alice", "admin"))
+	// Output:
+	// GET /api/health: 200 hello  ()
+	// GET /api/me: 401 {"error":"unauthorized"}
+	// GET /account: 303 -> /login?callbackUrl=%2Faccount
+	// GET /api/me (signed in): 200 hello bob (user)
+	// GET /api/admin/stats (signed in): 403 {"error":"forbidden"}
+	// GET /api/admin/stats (signed in): 200 hello alice (admin)
 }

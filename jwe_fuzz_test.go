@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecode feeds arbitrary tokens to Decode: it must never panic, and every
@@ -114,6 +119,9 @@ func FuzzClaims(f *testing.F) {
 	f.Add(`{"sub":"a","name":null,"x":{"y":[1,"}",{"z":"\""}]},"exp":1900000000}`)
 	f.Add(`{"\u0073ub":"escaped","sub":"last","a\"b":1,"iat":1.5}`)
 	f.Add(` { "role" : "admin" , "nested" : [ ] } `)
+	f.Add(`{"iat":1.2,"exp":9999999999.5,"nbf":1e-7}`)
+	f.Add(`{"iat":1.2345678912345}`)
+	f.Add("{\"\xb8\":\"\",\"\x96\":[],\"sub\":\"\xff\"}")
 	f.Fuzz(func(t *testing.T, payload string) {
 		var want map[string]json.RawMessage
 		wantErr := json.Unmarshal([]byte(payload), &want)
@@ -160,4 +168,52 @@ func FuzzClaims(f *testing.F) {
 func mustMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestNumericDatesRoundTrip pins what FuzzClaims checks at random: a numeric
+// date decodes and encodes back to the number JSON.stringify(JSON.parse(x))
+// writes, or is rejected; it is never changed.
+func TestNumericDatesRoundTrip(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"1.2", "1.2"}, // not 1.199999999: rounded to the nanosecond, not truncated
+		{"1700000000.123", "1700000000.123"},
+		{"1700000000.999999", "1700000000.999999"},
+		{"9999999999.5", "9999999999.5"}, // after 2262, beyond UnixNano
+		{"253402300798.75", "253402300798.75"},
+		{"0.000000001", "1e-9"},
+		{"1e-7", "1e-7"},
+		{"1.0", "1"},
+		{"1e3", "1000"},
+		{"-0", "0"},
+		{"1.2345678912345", ""}, // digits below the nanosecond
+		{"1e-10", ""},
+		{"0.9999999999", ""},
+	} {
+		var tok Token
+		err := tok.UnmarshalJSON([]byte(`{"iat":` + tc.in + `}`))
+		if tc.want == "" {
+			assert.ErrorIs(t, err, ErrInvalidClaims, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		got, err := tok.MarshalJSON()
+		require.NoError(t, err)
+		assert.Equal(t, `{"iat":`+tc.want+`}`, string(got), tc.in)
+	}
+
+	// From 2^23 s (April 1970) on, a float64 has no digits below the
+	// nanosecond worth keeping: every value is accepted and kept exactly.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20_000 {
+		f := math.Ldexp(1, 23) + rng.Float64()*(maxNumericDate-math.Ldexp(1, 23))
+		if rng.IntN(2) == 0 {
+			f = math.Round(f*1000) / 1000 // milliseconds, as Date.now()/1000
+		}
+		in := strconv.FormatFloat(f, 'g', -1, 64)
+		tm, err := parseNumericDate(json.RawMessage(in))
+		require.NoError(t, err, in)
+		back, err := strconv.ParseFloat(string(numericDate(tm)), 64)
+		require.NoError(t, err)
+		require.Equal(t, f, back, in)
+	}
 }

@@ -22,27 +22,6 @@ var ErrForbidden = errors.New("edgeauth: forbidden")
 // errBadRequest reports a request the middleware cannot read (no URL).
 var errBadRequest = errors.New("edgeauth: malformed request")
 
-// Rule protects the paths matching Pattern.
-//
-// Patterns use the Next.js matcher syntax of middleware.ts: literal segments
-// ("/profile") and whole-segment parameters ":id" (one segment), ":id?" (zero
-// or one), ":path*" (zero or more) and ":path+" (one or more). Custom regexps
-// such as "/((?!api).*)" are rejected by [New]; use a Public rule before a
-// catch-all instead. Matching is segment-bounded ("/admin/:path*" covers
-// "/admin" and "/admin/x", never "/adminx") and ASCII case-insensitive, so
-// "/ADMIN" is protected too; this is stricter than Next.js, whose runtime
-// match is case-sensitive.
-type Rule struct {
-	// Pattern is a Next.js matcher: "/dashboard/:path*", "/settings/:id", "/api/:path+".
-	Pattern string
-	// Roles, when not empty, admits only sessions whose role is one of them
-	// (exact comparison).
-	Roles []string
-	// Public lets matching paths through without a session; a Public rule
-	// placed first carves an exception out of a later, broader rule.
-	Public bool
-}
-
 // Decision is what the middleware decides for a request, without writing
 // anything; see [Manager.Check].
 type Decision struct {
@@ -63,12 +42,6 @@ type Decision struct {
 	// satisfies errors.Is with ErrNoSession (401, login redirect) or
 	// ErrForbidden (403, unauthorized redirect). It is never shown to clients.
 	Err error
-}
-
-type compiledRule struct {
-	Rule
-	pat  *match.Pattern
-	view *Rule // the copy Decision.Rule points to, made once
 }
 
 type claimHeader struct{ header, claim string }
@@ -93,25 +66,9 @@ func (m *Manager) initMiddleware(cfg Config) error {
 	if mw.errorHandler == nil {
 		mw.errorHandler = defaultErrorHandler
 	}
-	for i, r := range cfg.Rules {
-		pat, err := match.Compile(r.Pattern)
-		if err != nil {
-			return fmt.Errorf("%w: Rules[%d]: %w", ErrConfig, i, err)
-		}
-		if r.Public && len(r.Roles) > 0 {
-			return fmt.Errorf("%w: Rules[%d] %q: a Public rule cannot require roles", ErrConfig, i, r.Pattern)
-		}
-		if slices.Contains(r.Roles, "") {
-			return fmt.Errorf("%w: Rules[%d] %q: empty role", ErrConfig, i, r.Pattern)
-		}
-		r.Roles = slices.Clone(r.Roles)
-		if r.Public {
-			// Guards fold case to fail closed; an exception must not widen.
-			pat = pat.Exact()
-		}
-		view := r
-		view.Roles = slices.Clone(r.Roles)
-		mw.rules = append(mw.rules, compiledRule{Rule: r, pat: pat, view: &view})
+	var err error
+	if mw.rules, err = compileRules(cfg.Rules); err != nil {
+		return err
 	}
 	if cfg.Origin != "" {
 		var ok bool
@@ -123,7 +80,6 @@ func (m *Manager) initMiddleware(cfg Config) error {
 	if login == "" {
 		login = "/login"
 	}
-	var err error
 	if mw.login, err = parsePageURL(login, "LoginURL"); err != nil {
 		return err
 	}
@@ -266,7 +222,9 @@ func headerFold(c byte) byte {
 	return c
 }
 
-// NewContext returns a copy of ctx carrying s, for [FromContext].
+// NewContext returns a copy of ctx carrying s, for [FromContext] and
+// [Manager.Require]. A nil s records that the request was checked and has no
+// session: Require then refuses it without verifying a session itself.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
@@ -274,20 +232,31 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 	return context.WithValue(ctx, ctxKey{}, s)
 }
 
-// FromContext returns the session [Manager.Handler] stored in ctx, or an
-// error that satisfies errors.Is(err, ErrNoSession).
+// FromContext returns the session [Manager.Handler] or [Manager.Require]
+// stored in ctx, or an error that satisfies errors.Is(err, ErrNoSession)
+// (behind Handler, wrapping why there is none, such as ErrExpired).
 func FromContext(ctx context.Context) (*Session, error) {
 	if ctx == nil {
 		return nil, ErrNoSession
 	}
-	s, ok := ctx.Value(ctxKey{}).(*Session)
-	if !ok || s == nil {
-		return nil, ErrNoSession
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Session:
+		if v != nil {
+			return v, nil
+		}
+	case *sessionAbsent:
+		if errors.Is(v.err, ErrNoSession) {
+			return nil, v.err
+		}
 	}
-	return s, nil
+	return nil, ErrNoSession
 }
 
 type ctxKey struct{}
+
+// sessionAbsent is what Handler leaves in the context of a request without a
+// session: why, for Require and FromContext.
+type sessionAbsent struct{ err error }
 
 // Check decides for r as [Manager.Handler] would, without writing anything:
 // it verifies the session with [Manager.Load]. One difference follows: Check
@@ -309,7 +278,8 @@ func (m *Manager) Check(r *http.Request) Decision {
 //
 // For every request it verifies the session with [Manager.Refresh] (rolling
 // expiry: renewed cookies are set on w before next runs; cookies of a bad
-// session are cleared), then:
+// session are cleared; neither with Config.ReadOnly), then decides by the
+// most specific rule matching the path (see [Rule]):
 //
 //   - A path no rule guards passes, with the session if there is one.
 //   - No session on a guarded path: a browser navigation (GET or HEAD outside
@@ -333,7 +303,7 @@ func (m *Manager) Check(r *http.Request) Decision {
 // sees them), as sent (for routers that do not clean, such as chi), and, when
 // the request escapes a slash as %2F, split only on literal slashes (for
 // routers that route on RawPath, such as http.ServeMux). A request must
-// satisfy the first matching rule of each reading. So "/admin%2Fx",
+// satisfy the most specific rule of each reading. So "/admin%2Fx",
 // "/admin/../public" and "/public/../admin" are all guarded by
 // "/admin/:path*", whichever way next routes them.
 //
@@ -343,8 +313,9 @@ func (m *Manager) Check(r *http.Request) Decision {
 // session only, x-user-id (Session.UserID), x-user-role (Session.Role) and
 // the ClaimHeaders string claims are set. A value holding a control
 // character is dropped, never forwarded. The caller's request is not
-// modified: next gets a copy, whose context also carries the session for
-// [FromContext]. Headers are trustworthy only between this middleware and
+// modified: next gets a copy, whose context also carries the session (or
+// that there is none) for [FromContext] and [Manager.Require]. Headers are
+// trustworthy only between this middleware and
 // next. A reverse proxy placed behind it must forward them only from it;
 // the edge must strip them from client requests; a service that trusts
 // them must not be reachable except through this middleware.
@@ -364,10 +335,10 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		}
 		d := m.decide(r, s, err, pre)
 		if d.Status != 0 {
-			m.reject(w, r, d)
+			m.reject(w, r, d, "")
 			return
 		}
-		next.ServeHTTP(w, m.forward(r, d.Session))
+		next.ServeHTTP(w, m.forward(r, d.Session, err))
 	})
 }
 
@@ -403,26 +374,13 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 	}
 	if s == nil {
 		d.Rule = ruleCopy(guards[0])
-		d.Err = loadErr
-		if !errors.Is(d.Err, ErrNoSession) {
-			d.Err = ErrNoSession
-		}
-		if d.API {
-			d.Status = http.StatusUnauthorized
-		} else {
-			d.Status, d.Location = http.StatusSeeOther, mw.loginLocation(r.URL)
-		}
+		mw.refuseNoSession(&d, r.URL, loadErr)
 		return d
 	}
 	for _, cr := range guards {
 		if len(cr.Roles) > 0 && !slices.Contains(cr.Roles, s.Role) {
 			d.Rule = ruleCopy(cr)
-			d.Err = fmt.Errorf("%w by rule %q", ErrForbidden, cr.Pattern)
-			if !d.API && mw.unauth != nil {
-				d.Status, d.Location = http.StatusSeeOther, mw.unauth.String()
-			} else {
-				d.Status = http.StatusForbidden
-			}
+			mw.refuseRole(&d, fmt.Errorf("%w by rule %q", ErrForbidden, cr.Pattern))
 			return d
 		}
 	}
@@ -430,45 +388,31 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 	return d
 }
 
-func ruleCopy(cr *compiledRule) *Rule {
-	if cr == nil {
-		return nil
+// refuseNoSession answers a guarded request without a session: 401 for
+// API-style requests, a redirect to the login page for browsers. The cause
+// of loadErr is kept.
+func (mw *middleware) refuseNoSession(d *Decision, u *url.URL, loadErr error) {
+	d.Err = loadErr
+	if !errors.Is(d.Err, ErrNoSession) {
+		d.Err = ErrNoSession
 	}
-	return cr.view
+	if d.API {
+		d.Status = http.StatusUnauthorized
+	} else {
+		d.Status, d.Location = http.StatusSeeOther, mw.loginLocation(u)
+	}
 }
 
-// pathViews returns the segments of every reading of the request path, the
-// cleaned one first: cleaned, as sent, and (when RawPath is set) the escaped
-// path as sent and cleaned, split on literal slashes only.
-func pathViews(u *url.URL) [][]string {
-	views := make([][]string, 0, 4)
-	add := func(v []string) {
-		for _, w := range views {
-			if slices.Equal(w, v) {
-				return
-			}
-		}
-		views = append(views, v)
+// refuseRole answers a session without a required role: 403, or for
+// browsers a redirect to UnauthorizedURL when it is set. err is ErrForbidden
+// with what required the role.
+func (mw *middleware) refuseRole(d *Decision, err error) {
+	d.Err = err
+	if !d.API && mw.unauth != nil {
+		d.Status, d.Location = http.StatusSeeOther, mw.unauth.String()
+	} else {
+		d.Status = http.StatusForbidden
 	}
-	cleaned := match.Clean(u.Path)
-	add(match.Split(cleaned))
-	if cleaned != u.Path {
-		add(match.Split(u.Path))
-	}
-	if u.RawPath != "" {
-		add(unescapeSegments(match.Split(u.RawPath)))
-		add(unescapeSegments(match.Split(path.Clean("/" + u.RawPath))))
-	}
-	return views
-}
-
-func unescapeSegments(segs []string) []string {
-	for i, s := range segs {
-		if d, err := url.PathUnescape(s); err == nil {
-			segs[i] = d
-		}
-	}
-	return segs
 }
 
 // isExempt reports the LoginURL or UnauthorizedURL path, read the same way
@@ -487,36 +431,6 @@ func (mw *middleware) isExempt(views [][]string) bool {
 		}
 	}
 	return false
-}
-
-// matchRules returns, in rule order, the first rule matching each view.
-func (mw *middleware) matchRules(views [][]string, buf *[1]*compiledRule) []*compiledRule {
-	if len(views) == 1 { // the common case: a clean path, read one way
-		for i := range mw.rules {
-			if mw.rules[i].pat.MatchSegments(views[0]) {
-				buf[0] = &mw.rules[i]
-				return buf[:]
-			}
-		}
-		return nil
-	}
-	var idx []int
-	for _, v := range views {
-		for i := range mw.rules {
-			if mw.rules[i].pat.MatchSegments(v) {
-				if !slices.Contains(idx, i) {
-					idx = append(idx, i)
-				}
-				break
-			}
-		}
-	}
-	slices.Sort(idx)
-	out := make([]*compiledRule, len(idx))
-	for j, i := range idx {
-		out[j] = &mw.rules[i]
-	}
-	return out
 }
 
 // isAPI reports a request answered with 401/403 JSON rather than redirects:
@@ -577,7 +491,10 @@ func (mw *middleware) loginLocation(u *url.URL) string {
 	return loc.String()
 }
 
-func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision) {
+// reject answers a refused request; by names what refused it (a Require
+// guard), "" for d.Rule.
+func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision, by string) {
+	m.logRejection(r, d, by)
 	h := w.Header()
 	noStore(h)
 	if d.Location != "" {
@@ -623,8 +540,9 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ e
 }
 
 // forward returns the request next sees: identity headers stripped, then
-// set from s, on a copy whose context carries s.
-func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
+// set from s, on a copy whose context carries s, or without a session the
+// reason, loadErr.
+func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
 	mw := &m.mw
 	spoofed := false
 	for k := range r.Header {
@@ -633,14 +551,23 @@ func (m *Manager) forward(r *http.Request, s *Session) *http.Request {
 			break
 		}
 	}
-	if !spoofed && s == nil {
+	// Without a session too, Require behind Handler must take "no session"
+	// from it, not verify again: a jwt callback may have ended the session.
+	// A request that carries no session cookie at all is the exception:
+	// anyone reading it again finds the same, and most requests are these.
+	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
 		return r
 	}
-	ctx := r.Context()
+	var ctx context.Context
 	if s != nil {
-		ctx = NewContext(ctx, s)
+		ctx = NewContext(r.Context(), s)
+	} else {
+		ctx = context.WithValue(r.Context(), ctxKey{}, &sessionAbsent{loadErr})
 	}
 	out := r.WithContext(ctx)
+	if !spoofed && s == nil {
+		return out
+	}
 	h := r.Header.Clone()
 	if h == nil {
 		h = make(http.Header)

@@ -224,7 +224,7 @@ var mwCases = []mwCase{
 	{name: "wrong role redirect", mgr: "unauth", target: "/admin", user: "alice", status: 303, location: "/unauthorized"},
 	{name: "wrong role POST with redirect configured", mgr: "unauth", method: "POST", target: "/admin", user: "alice", status: 403, body: forbid},
 	{name: "unauthorized page never guarded", mgr: "unauth", target: "/unauthorized", user: "alice", ids: aliceIDs},
-	{name: "first rule wins", target: "/admin/reports/q", user: "audrey",
+	{name: "most specific rule wins", target: "/admin/reports/q", user: "audrey",
 		ids: map[string]string{"x-user-id": "audrey", "x-user-role": "auditor"}},
 	{name: "auditor outside reports", target: "/admin/users", user: "audrey", status: 403, body: "Forbidden\n"},
 	{name: "auditor dot dot out of reports", target: "/admin/reports/../users", user: "audrey", status: 403, body: "Forbidden\n"},
@@ -395,7 +395,7 @@ func TestMiddlewareCheckDetails(t *testing.T) {
 
 	d = m.Check(req("/admin/reports/../users"))
 	assert.Equal(t, 403, d.Status)
-	assert.Equal(t, "/admin/reports/:path*", d.Rule.Pattern, "the first rule reached decides")
+	assert.Equal(t, "/admin/reports/:path*", d.Rule.Pattern, "the most specific rule decides")
 
 	// The returned rule is a copy.
 	d = m.Check(req("/admin"))

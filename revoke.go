@@ -1,30 +1,36 @@
 package edgeauth
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
-// Store holds revocations. Implementations must be safe for concurrent use.
+// Store holds revocations. Implementations must be safe for concurrent use, and must
+// account entries per user so that one account cannot fill the store or push out other
+// users' revocations (see [MemoryStore]).
 type Store interface {
-	// RevokeToken denylists the token with this ID until exp; the entry then disappears by itself.
-	RevokeToken(ctx context.Context, jti string, exp time.Time) error
-	// RevokeUser rejects every token of userID issued before `before`. The entry is kept until keepUntil
-	// (the latest expiry any such token can have). A later call with an earlier `before` never lowers the cutoff.
+	// RevokeSession denylists one session of userID until exp (userID may be "" for a token
+	// without a user id); the entry then disappears by itself. A store may instead raise
+	// userID's cutoff to the next whole second after now, which rejects every session of
+	// the user that signed in up to now: stricter, never weaker.
+	RevokeSession(ctx context.Context, userID, sessionID string, exp time.Time) error
+	// RevokeUser rejects every session of userID that signed in before `before`. The entry
+	// is kept until keepUntil (the latest expiry any such session can have). A later call
+	// with an earlier `before` never lowers the cutoff, nor an earlier keepUntil shortens it.
 	RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error
-	// Check reports, in one round trip, whether jti is denylisted and the user's cutoff (zero time when none).
-	Check(ctx context.Context, jti, userID string) (revoked bool, cutoff time.Time, err error)
+	// Check reports, in one round trip, whether sessionID is denylisted and the user's
+	// cutoff (zero time when none).
+	Check(ctx context.Context, sessionID, userID string) (revoked bool, cutoff time.Time, err error)
 }
 
 var (
 	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
 	// forgetting a live one. Callers must treat it as a failed revocation.
-	ErrStoreFull = errors.New("edgeauth: revocation store full")
+	ErrStoreFull = revocation.ErrFull
 	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
 	ErrInvalidRevocation = revocation.ErrInvalid
 )
@@ -33,212 +39,26 @@ var (
 func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
 
 // revokedByCutoff is the rule the manager applies to the cutoff returned by Store.Check:
-// a zero cutoff revokes nothing; otherwise a token without iat is revoked, and a token is
-// revoked when its iat (whole seconds) is before the cutoff rounded up to whole seconds.
-// Rounding here too keeps the rule correct for stores that return unrounded cutoffs.
-func revokedByCutoff(iat, cutoff time.Time) bool {
+// a zero cutoff revokes nothing; otherwise a token without auth_time is revoked, and a
+// token is revoked when its auth_time (whole seconds) is before the cutoff rounded up to
+// whole seconds. Rounding here too keeps the rule correct for stores that return
+// unrounded cutoffs. It compares the sign-in time, never iat: every re-issue (Auth.js's
+// session endpoint, or an instance whose clock runs ahead) sets a fresh iat.
+func revokedByCutoff(authTime, cutoff time.Time) bool {
 	if cutoff.IsZero() {
 		return false
 	}
-	if iat.IsZero() {
+	if authTime.IsZero() {
 		return true
 	}
-	return iat.Unix() < cutoffSecond(cutoff)
+	return authTime.Unix() < cutoffSecond(cutoff)
 }
 
-// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
-const DefaultMemoryStoreMaxEntries = 100_000
-
-// memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
-const memorySweepEvery = time.Minute
-
-// MemoryStoreConfig configures NewMemoryStore.
-type MemoryStoreConfig struct {
-	// MaxEntries caps token plus user entries; <= 0 means DefaultMemoryStoreMaxEntries.
-	MaxEntries int
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
-
-// MemoryStore is an in-process Store for a single instance (revocations are not shared
-// between processes and are lost on restart). It is safe for concurrent use.
-//
-// Entries expire by themselves: reads ignore expired entries and inserts periodically sweep
-// them out; no background goroutine is used, so there is nothing to close.
-//
-// Memory is bounded by MaxEntries. When a new entry would exceed the cap, expired entries are
-// dropped first; if the store is still full the write fails with ErrStoreFull. A live
-// revocation is never silently evicted, because forgetting it would re-admit a revoked token.
-// Updating an existing entry (same jti or user) never fails for lack of space.
-type MemoryStore struct {
-	now        func() time.Time
-	maxEntries int
-
-	mu        sync.RWMutex
-	tokens    map[string]time.Time // jti -> exp
-	users     map[string]userEntry
-	minExpiry time.Time // no entry expires before this; may be stale-early, never late
-	lastSweep time.Time
-}
-
-type userEntry struct {
-	cutoff    int64 // Unix seconds, already rounded up
-	keepUntil time.Time
-}
-
-var _ Store = (*MemoryStore)(nil)
-
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
-	if cfg.MaxEntries <= 0 {
-		cfg.MaxEntries = DefaultMemoryStoreMaxEntries
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &MemoryStore{
-		now:        cfg.Now,
-		maxEntries: cfg.MaxEntries,
-		tokens:     make(map[string]time.Time),
-		users:      make(map[string]userEntry),
-	}
-}
-
-// Len reports the number of stored entries, including expired ones not yet swept.
-func (s *MemoryStore) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.tokens) + len(s.users)
-}
-
-// RevokeToken implements Store. An exp already in the past is a no-op: the token is expired anyway.
-func (s *MemoryStore) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if jti == "" || exp.IsZero() {
-		return ErrInvalidRevocation
-	}
-	now := s.now()
-	if !now.Before(exp) {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.tokens[jti]; ok {
-		if exp.After(cur) {
-			s.tokens[jti] = exp
-		}
-		return nil
-	}
-	if err := s.makeRoomLocked(now); err != nil {
-		return err
-	}
-	s.tokens[jti] = exp
-	s.noteExpiryLocked(exp)
-	return nil
-}
-
-// RevokeUser implements Store. before is recorded rounded up to the next whole second
-// (see revokedByCutoff). A keepUntil already in the past is a no-op.
-func (s *MemoryStore) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if userID == "" || before.IsZero() || keepUntil.IsZero() {
-		return ErrInvalidRevocation
-	}
-	now := s.now()
-	if !now.Before(keepUntil) {
-		return nil
-	}
-	cutoff := cutoffSecond(before)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.users[userID]; ok && now.Before(cur.keepUntil) {
-		if cutoff > cur.cutoff {
-			cur.cutoff = cutoff
-		}
-		if keepUntil.After(cur.keepUntil) {
-			cur.keepUntil = keepUntil
-		}
-		s.users[userID] = cur
-		return nil
-	} else if !ok {
-		if err := s.makeRoomLocked(now); err != nil {
-			return err
-		}
-	}
-	// New entry, or replacing an expired one (whose cutoff no longer matters).
-	s.users[userID] = userEntry{cutoff: cutoff, keepUntil: keepUntil}
-	s.noteExpiryLocked(keepUntil)
-	return nil
-}
-
-// Check implements Store. Empty jti or userID means "not revoked" for that part.
-func (s *MemoryStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
-	if err := ctx.Err(); err != nil {
-		return false, time.Time{}, err
-	}
-	now := s.now()
-	var revoked bool
-	var cutoff time.Time
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if jti != "" {
-		if exp, ok := s.tokens[jti]; ok && now.Before(exp) {
-			revoked = true
-		}
-	}
-	if userID != "" {
-		if e, ok := s.users[userID]; ok && now.Before(e.keepUntil) {
-			cutoff = time.Unix(e.cutoff, 0)
-		}
-	}
-	return revoked, cutoff, nil
-}
-
-// makeRoomLocked ensures one new entry fits, sweeping expired entries when the cap is
-// reached or a periodic sweep is due. It fails rather than evict a live entry.
-func (s *MemoryStore) makeRoomLocked(now time.Time) error {
-	full := len(s.tokens)+len(s.users) >= s.maxEntries
-	due := now.Sub(s.lastSweep) >= memorySweepEvery
-	// minExpiry makes the full-and-nothing-expired case O(1).
-	if (full || due) && !now.Before(s.minExpiry) {
-		s.sweepLocked(now)
-		full = len(s.tokens)+len(s.users) >= s.maxEntries
-	}
-	if full {
-		return ErrStoreFull
-	}
-	return nil
-}
-
-func (s *MemoryStore) sweepLocked(now time.Time) {
-	var minExp time.Time
-	for jti, exp := range s.tokens {
-		if !now.Before(exp) {
-			delete(s.tokens, jti)
-		} else if minExp.IsZero() || exp.Before(minExp) {
-			minExp = exp
-		}
-	}
-	for id, e := range s.users {
-		if !now.Before(e.keepUntil) {
-			delete(s.users, id)
-		} else if minExp.IsZero() || e.keepUntil.Before(minExp) {
-			minExp = e.keepUntil
-		}
-	}
-	s.minExpiry = minExp
-	s.lastSweep = now
-}
-
-func (s *MemoryStore) noteExpiryLocked(exp time.Time) {
-	if len(s.tokens)+len(s.users) == 1 || exp.Before(s.minExpiry) {
-		s.minExpiry = exp
-	}
-}
+// revocationID is the denylist key of a token: its session id, which every
+// copy of the session carries whoever re-encoded it; for a token without
+// one (minted by a Next.js app that does not add it), its jti, which only
+// edgeauth's re-issues keep.
+func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
 
 // DefaultRevocationTimeout bounds a revocation check when
 // Config.RevocationTimeout is zero.
@@ -258,16 +78,16 @@ func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
 	}
 	userID := tok.StringClaim(m.userIDClaim)
 	if m.store != nil {
-		revoked, cutoff, err := m.store.Check(ctx, tok.ID, userID)
+		revoked, cutoff, err := m.store.Check(ctx, revocationID(tok), userID)
 		if err != nil {
 			return m.revocationFailed(ctx, err)
 		}
 		if revoked {
-			m.log(ctx, "token revoked")
-			return fmt.Errorf("%w: token denylisted", ErrRevoked)
+			m.log(ctx, "session revoked")
+			return fmt.Errorf("%w: session denylisted", ErrRevoked)
 		}
-		if userID != "" && revokedByCutoff(tok.IssuedAt, cutoff) {
-			m.log(ctx, "token issued before the user's revocation cutoff")
+		if userID != "" && revokedByCutoff(tok.AuthTime, cutoff) {
+			m.log(ctx, "session signed in before the user's revocation cutoff, or without auth_time")
 			return fmt.Errorf("%w: signed out everywhere", ErrRevoked)
 		}
 	}
@@ -307,38 +127,50 @@ func (m *Manager) revocationFailed(ctx context.Context, err error) error {
 // codec still accepts a token for the clock tolerance past its exp.
 func (m *Manager) keepFor() time.Duration { return m.codec.tolerance + time.Second }
 
-// RevokeToken denylists one token (by its jti): the remedy for a leaked
-// cookie. Rolling refreshes keep the jti, so every copy of the session is
-// revoked with it. The entry lasts until the latest expiry any copy can
-// have: a copy refreshed just before this call expires up to MaxAge from
-// now, later than tok itself (MaxAge must not be shorter than the issuing
-// app's).
+// RevokeToken denylists the session tok belongs to: the remedy for a leaked
+// cookie, and what [Manager.SignOut] does. The entry is keyed by the
+// session id (Token.SessionID), which every copy of the session carries,
+// whoever re-encoded it: edgeauth's rolling refreshes and Auth.js's session
+// endpoint alike. A token without a session id (minted by a Next.js app
+// whose jwt callback does not add one) is keyed by its jti instead, which
+// edgeauth's re-issues keep but Auth.js's session endpoint replaces: copies
+// Auth.js re-encoded before or after the call are not covered.
+//
+// The entry lasts until the latest expiry any copy can have: a copy
+// refreshed just before this call expires up to MaxAge from now, later than
+// tok itself (MaxAge must not be shorter than the issuing app's).
 func (m *Manager) RevokeToken(ctx context.Context, tok *Token) error {
 	if m.store == nil {
 		return ErrNoStore
 	}
-	if tok == nil || tok.ID == "" || tok.Expires.IsZero() {
-		return fmt.Errorf("%w: token without jti or exp", ErrInvalidRevocation)
+	if tok == nil || revocationID(tok) == "" || tok.Expires.IsZero() {
+		return fmt.Errorf("%w: token without sid, jti or exp", ErrInvalidRevocation)
 	}
 	until := m.now().Add(m.maxAge)
 	if tok.Expires.After(until) {
 		until = tok.Expires
 	}
-	return m.store.RevokeToken(ctx, tok.ID, until.Add(m.keepFor()))
+	return m.store.RevokeSession(ctx, tok.StringClaim(m.userIDClaim), revocationID(tok), until.Add(m.keepFor()))
 }
 
-// RevokeUser signs a user out everywhere: every token of userID issued
-// before now is rejected (tokens carry whole seconds, so one issued later in
-// the same second is rejected too). Use it to ban a user, or for "sign out
-// of all devices". The entry lasts as long as such a token could live,
+// RevokeUser signs a user out everywhere: every session of userID signed in
+// before now is rejected, by its sign-in time (Token.AuthTime, claim
+// "auth_time"), which re-issues keep, so neither a rolling refresh, nor
+// Auth.js's session endpoint, nor an instance whose clock runs ahead can
+// renew a session past it. Sign-in times have whole seconds: a sign-in later
+// in the same second is rejected too. A token without auth_time (minted by a
+// Next.js app whose jwt callback does not add it) is rejected for as long as
+// the entry lasts, even one minted after this call. Use it to ban a user, or
+// for "sign out of all devices"; blocking new sign-ins is the application's
+// job. The entry lasts as long as a session signed in before now could live,
 // MaxAge from now; MaxAge must not be shorter than the issuing app's.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) error {
 	if m.store == nil {
 		return ErrNoStore
 	}
 	now := m.now()
-	// The cutoff is the next whole second: iat has whole seconds, and a
-	// token issued in this second may predate the call.
+	// The cutoff is the next whole second: auth_time has whole seconds, and
+	// a session signed in during this second may predate the call.
 	cutoff := time.Unix(now.Unix()+1, 0)
 	return m.store.RevokeUser(ctx, userID, cutoff, now.Add(m.maxAge+m.keepFor()))
 }

@@ -152,9 +152,17 @@ func testRemedies(t *testing.T, storeOn func(t *testing.T, clk *clock) Store) {
 // countingStore records calls and can fail or hang.
 type countingStore struct {
 	Store
-	checks atomic.Int64
-	fail   error
-	hang   bool
+	checks     atomic.Int64
+	fail       error
+	failRevoke error
+	hang       bool
+}
+
+func (s *countingStore) RevokeSession(ctx context.Context, userID, sessionID string, exp time.Time) error {
+	if s.failRevoke != nil {
+		return s.failRevoke
+	}
+	return s.Store.RevokeSession(ctx, userID, sessionID, exp)
 }
 
 func (s *countingStore) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
@@ -317,4 +325,81 @@ func TestSignOutRevokesWhenCheckFails(t *testing.T) {
 	store.fail = nil
 	_, err := m.Load(requestCarrying("GET", "/", h))
 	require.ErrorIs(t, err, ErrRevoked)
+}
+
+// A sign-out whose revocation fails says so, whatever the path: copies of the cookie
+// keep working, and the caller must be able to tell the user. The cookies are cleared
+// all the same.
+func TestSignOutReportsFailedRevocation(t *testing.T) {
+	down := errors.New("connection refused")
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, clk *clock) (Store, *User, func())
+		want  error
+	}{
+		{
+			name: "store full of single entries",
+			setup: func(t *testing.T, clk *clock) (Store, *User, func()) {
+				s := NewMemoryStore(MemoryStoreConfig{MaxEntries: 1, Now: clk.Now})
+				require.NoError(t, s.RevokeSession(context.Background(), "alice", "x", clk.Now().Add(time.Hour)))
+				return s, &User{ID: "bob"}, nil
+			},
+			want: ErrStoreFull,
+		},
+		{
+			name: "pool without user id full",
+			setup: func(t *testing.T, clk *clock) (Store, *User, func()) {
+				s := NewMemoryStore(MemoryStoreConfig{MaxSessionsWithoutUser: 1, Now: clk.Now})
+				require.NoError(t, s.RevokeSession(context.Background(), "", "x", clk.Now().Add(time.Hour)))
+				return s, &User{Name: "no id"}, nil
+			},
+			want: ErrStoreFull,
+		},
+		{
+			name: "write fails",
+			setup: func(t *testing.T, clk *clock) (Store, *User, func()) {
+				s := &countingStore{Store: memStore(clk)}
+				return s, &User{ID: "bob"}, func() { s.failRevoke = down }
+			},
+			want: down,
+		},
+		{
+			name: "check and write fail",
+			setup: func(t *testing.T, clk *clock) (Store, *User, func()) {
+				s := &countingStore{Store: memStore(clk)}
+				return s, &User{ID: "bob"}, func() { s.fail, s.failRevoke = down, down }
+			},
+			want: down,
+		},
+		{
+			name: "session already revoked, write fails",
+			setup: func(t *testing.T, clk *clock) (Store, *User, func()) {
+				s := &countingStore{Store: memStore(clk)}
+				return s, &User{ID: "bob"}, func() {
+					require.NoError(t, s.RevokeUser(context.Background(), "bob", clk.Now().Add(time.Second), clk.Now().Add(time.Hour)))
+					s.failRevoke = down
+				}
+			},
+			want: down,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock(testNow)
+			store, user, breakStore := tt.setup(t, clk)
+			var signedOut atomic.Int64
+			m, _ := newTestManagerAt(t, clk, Config{Store: store, Events: Events{
+				SignOut: func(context.Context, *Token) { signedOut.Add(1) },
+			}})
+			h := signIn(t, m, user)
+			if breakStore != nil {
+				breakStore()
+			}
+			w := httptest.NewRecorder()
+			err := m.SignOut(w, requestCarrying("POST", "/logout", h))
+			require.ErrorIs(t, err, tt.want)
+			assertCleared(t, w.Header(), "authjs.session-token")
+			assert.Equal(t, int64(1), signedOut.Load(), "the event fires all the same")
+		})
+	}
 }

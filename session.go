@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,8 +47,9 @@ type Config struct {
 	// Events report sign-in, sign-out and session reads, for audit logs.
 	Events Events
 	// Rules protect routes for [Manager.Handler], in Next.js matcher syntax
-	// (see [Rule]), matched ASCII case-insensitively; the first matching rule
-	// wins. Paths no rule matches pass through.
+	// (see [Rule]), matched ASCII case-insensitively; the most specific
+	// matching rule decides, whatever their order. Paths no rule matches pass
+	// through. [Manager.Require] guards routes where they are declared instead.
 	Rules []Rule
 	// LoginURL is where browsers without a session are redirected, with a
 	// callbackUrl; "" means "/login". A clean path or an http(s) URL; its
@@ -70,7 +73,11 @@ type Config struct {
 	// forward; only string claims are forwarded.
 	ClaimHeaders map[string]string
 	// AllowBearer accepts "Authorization: Bearer <token>" when no session
-	// cookie is present, as Auth.js's getToken does. The cookie wins.
+	// cookie is present, as Auth.js's getToken does. The cookie wins. A
+	// bearer token longer than the session cookies may be (Cookie.MaxChunks
+	// × 4096 bytes, at most MaxTokenSize) is ErrTooLarge before any
+	// decoding. A bearer token is never turned into a cookie: it is not
+	// re-issued, and [Manager.Update] refuses it with ErrBearerSession.
 	AllowBearer bool
 	// ErrorHandler writes every rejection: status 303 (Location already set
 	// on w), 401 or 403 (Content-Type application/json already set for
@@ -101,11 +108,39 @@ type Config struct {
 	// request); zero means 10 000 entries, a negative value turns it off.
 	CacheSize int
 
+	// ReadOnly makes the Manager a reader of a session cookie another app
+	// owns, such as a Next.js app whose jwt callback refreshes OAuth tokens
+	// on every re-issue: the Manager never writes Set-Cookie. Refresh and
+	// Handler do not re-issue (no rolling expiry) and do not clear bad
+	// cookies, SessionHandler answers without re-issuing, the jwt callback
+	// never runs, and SignIn, Update and SignOut fail with ErrReadOnly.
+	ReadOnly bool
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives diagnostics (why a token was rejected); nil means silent.
-	// Tokens and secrets are never logged.
+	// Logger receives diagnostics; nil means silent. Tokens, cookie values
+	// and secrets are never logged, nor the text of errors from callbacks.
+	// Messages start with "edgeauth: ". At level
+	//
+	//   - Warn: a failing or panicking jwt or session callback or event
+	//     handler; a failed revocation check (with RevocationFailOpen or
+	//     not); a request with no session cookie under the configured name
+	//     but one under another name Auth.js or next-auth uses (for example
+	//     __Secure-authjs.session-token when authjs.session-token is
+	//     expected), naming both, at most once a minute per name.
+	//   - Info: with LogRejections, every request Handler or Require refuses.
+	//   - Debug: why a token gave no session ("token rejected" with the
+	//     reason, revoked, issued before the user's cutoff, outdated
+	//     version); an identity header dropped for a control character; and
+	//     every refused request when LogRejections is off.
 	Logger *slog.Logger
+	// LogRejections logs every request that Handler or Require refuses at
+	// Info instead of Debug, as "edgeauth: request rejected" with method,
+	// path (without the query), status, the reason (the text of the
+	// sentinel error, such as "edgeauth: invalid token: token expired" or
+	// "edgeauth: forbidden") and what refused it (by="rule /admin/:path*"
+	// or by=Require(admin)).
+	LogRejections bool
 }
 
 // Manager issues, reads, refreshes and clears Auth.js session cookies. It is
@@ -123,6 +158,10 @@ type Manager struct {
 	logger      *slog.Logger
 	allowBearer bool
 	mw          middleware
+
+	readOnly      bool
+	logRejections bool
+	warnings      nameWarnings
 
 	store             Store
 	tokenVersion      func(ctx context.Context, userID string) (int64, error)
@@ -212,6 +251,9 @@ func New(cfg Config) (*Manager, error) {
 		now:         cfg.Now,
 		logger:      cfg.Logger,
 		allowBearer: cfg.AllowBearer,
+
+		readOnly:      cfg.ReadOnly,
+		logRejections: cfg.LogRejections,
 
 		store:             cfg.Store,
 		tokenVersion:      cfg.TokenVersion,
@@ -324,9 +366,18 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	if errors.Is(err, errNoCookie) && m.allowBearer {
 		if bearer, ok := bearerToken(r); ok {
 			raw, err, fromHeader = bearer, nil, true
+			// The cookies' bound, checked before decoding: Codec.Decode
+			// alone allows MaxTokenSize, and tries every secret on a
+			// token without kid.
+			if len(bearer) > m.jar.limits.MaxLen {
+				raw, err = "", fmt.Errorf("%w: bearer token over the size limit", ErrTooLarge)
+			}
 		}
 	}
 	if err != nil {
+		if errors.Is(err, errNoCookie) {
+			m.diagnoseCookieName(r)
+		}
 		return &loaded{carried: carried}, err
 	}
 	entry, ok := m.cache.get(raw, m.now(), m.codec.tolerance)
@@ -388,8 +439,12 @@ func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
 // Refresh is [Manager.Load] plus rolling expiry: a token older than
 // UpdateAge is passed to the jwt callback (TriggerRefresh) and re-issued with
 // a new expiry, and the cookies are set on w. Call it before writing the
-// response. A bad or ended session gets its cookies cleared.
+// response. A bad or ended session gets its cookies cleared. With
+// Config.ReadOnly it is Load: it writes nothing.
 func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	if m.readOnly {
+		return m.Load(r)
+	}
 	l, err := m.verify(r)
 	if err != nil {
 		if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
@@ -420,8 +475,8 @@ func (m *Manager) reissueSession(w http.ResponseWriter, r *http.Request, l *load
 }
 
 // reissue runs the jwt callback and writes the resulting token, keeping the
-// session's jti so that revoking it covers every refreshed copy. A nil
-// token from the callback ends the session.
+// session's sid, auth_time and jti so that revoking it covers every
+// refreshed copy. A nil token from the callback ends the session.
 func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p JWTParams) (*Token, error) {
 	p.Token = p.Token.Clone()
 	tok, err := m.runJWT(r.Context(), p)
@@ -432,6 +487,7 @@ func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p J
 		m.clear(w, l.carried)
 		return nil, ErrSessionEnded
 	}
+	keepSessionIdentity(tok, l.token)
 	// A revocation that landed while the callback ran (a slow database,
 	// say) must not be outlived by the token issued now.
 	if err := m.checkRevocation(r.Context(), l.token); err != nil {
@@ -446,6 +502,9 @@ func (m *Manager) reissue(w http.ResponseWriter, r *http.Request, l *loaded, p J
 // issue encodes tok and sets its cookies. keepID, when not empty, is kept as
 // the jti instead of a new one.
 func (m *Manager) issue(w http.ResponseWriter, tok *Token, carried []string, keepID string) error {
+	if m.readOnly { // every cookie write goes through here
+		return ErrReadOnly
+	}
 	raw, err := m.codec.encode(tok, keepID)
 	if err != nil {
 		return err
@@ -462,6 +521,9 @@ func (m *Manager) issue(w http.ResponseWriter, tok *Token, carried []string, kee
 }
 
 func (m *Manager) clear(w http.ResponseWriter, carried []string) {
+	if m.readOnly { // every cookie deletion goes through here
+		return
+	}
 	m.jar.clear(w.Header(), carried)
 	noStore(w.Header())
 }
@@ -474,8 +536,16 @@ func noStore(h http.Header) {
 // SignIn starts a session for user: it runs the jwt callback (TriggerSignIn,
 // or TriggerSignUp when user.IsNew) on Auth.js's default token, always issues
 // a fresh token with a new jti, and replaces every session cookie the request
-// carried. Nothing is written when it fails.
+// carried. Nothing is written when it fails. With Config.ReadOnly it fails
+// with ErrReadOnly.
+//
+// After the callback, whatever it returned, the token gets a new random
+// session id (Token.SessionID, claim "sid") and the sign-in time
+// (Token.AuthTime, claim "auth_time", whole seconds); re-issues keep both.
 func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*Session, error) {
+	if m.readOnly {
+		return nil, fmt.Errorf("%w: SignIn", ErrReadOnly)
+	}
 	if user == nil {
 		return nil, fmt.Errorf("%w: nil user", ErrConfig)
 	}
@@ -491,6 +561,9 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*S
 	if tok == nil {
 		return nil, ErrSessionEnded
 	}
+	if err := startSession(tok, m.now()); err != nil {
+		return nil, err
+	}
 	s, err := m.runSession(r.Context(), tok.Clone())
 	if err != nil {
 		return nil, err
@@ -505,13 +578,59 @@ func (m *Manager) SignIn(w http.ResponseWriter, r *http.Request, user *User) (*S
 	return s, nil
 }
 
+// sessionClaims name a session and its sign-in: SignIn sets them, and
+// nothing else (callbacks, Update data, a client) may change them.
+var sessionClaims = [...]string{"sid", "auth_time"}
+
+// startSession gives tok a new session id and now as its sign-in time.
+func startSession(tok *Token, now time.Time) error {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("edgeauth: generating sid: %w", err)
+	}
+	for _, name := range sessionClaims {
+		tok.DeleteClaim(name)
+	}
+	tok.SessionID = base64.RawURLEncoding.EncodeToString(b[:])
+	tok.AuthTime = time.Unix(now.Unix(), 0).UTC() // whole seconds, as iat
+	return nil
+}
+
+// keepSessionIdentity gives tok the sid and auth_time of the verified token
+// it continues, as they were (absent or not a string included), whatever the
+// jwt callback made of them: a re-issue never starts a new session.
+func keepSessionIdentity(tok, verified *Token) {
+	if tok == verified {
+		return
+	}
+	for _, name := range sessionClaims {
+		tok.DeleteClaim(name)
+		if raw, ok := verified.Claims[name]; ok {
+			if tok.Claims == nil {
+				tok.Claims = make(map[string]json.RawMessage, 1)
+			}
+			tok.Claims[name] = raw // claim values are replaced, never edited in place
+		}
+	}
+	tok.SessionID, tok.AuthTime = verified.SessionID, verified.AuthTime
+}
+
 // Update re-issues the current session after running the jwt callback with
 // TriggerUpdate and data, as Auth.js's update(). It fails with an
-// ErrNoSession error when the request has no valid session.
+// ErrNoSession error when the request has no valid session, and with
+// ErrBearerSession, writing nothing, when the session came from an
+// Authorization header (Config.AllowBearer): that would turn a bearer token
+// into a cookie; with Config.ReadOnly it fails with ErrReadOnly.
 func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Session, error) {
+	if m.readOnly {
+		return nil, fmt.Errorf("%w: Update", ErrReadOnly)
+	}
 	l, err := m.verify(r)
 	if err != nil {
 		return nil, noSession(err)
+	}
+	if l.bearer {
+		return nil, ErrBearerSession
 	}
 	return m.reissueSession(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
 }
@@ -520,7 +639,12 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 // SignOut event, whether or not a valid session was present. With a Store
 // it also revokes the token, so that copies of the cookie stop working; the
 // cookies are cleared even when that fails, and the error is returned.
+// With Config.ReadOnly it does nothing and returns ErrReadOnly: the app that
+// owns the cookie signs out; [Manager.RevokeToken] still revokes.
 func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
+	if m.readOnly {
+		return fmt.Errorf("%w: SignOut", ErrReadOnly)
+	}
 	l, err := m.verify(r)
 	m.clear(w, l.carried)
 	var tok *Token
@@ -544,7 +668,8 @@ func (m *Manager) SignOut(w http.ResponseWriter, r *http.Request) error {
 // SessionHandler serves GET requests as Auth.js's /api/auth/session does:
 // the session JSON, or the JSON null when signed out, with no-cache headers.
 // Like Auth.js it re-issues the token on every read (TriggerRefresh), and
-// clears the cookies of a bad or ended session.
+// clears the cookies of a bad or ended session; with Config.ReadOnly it only
+// reads, as [Manager.Load] does.
 func (m *Manager) SessionHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -572,6 +697,9 @@ func (m *Manager) SessionHandler() http.Handler {
 }
 
 func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	if m.readOnly {
+		return m.Load(r)
+	}
 	l, err := m.verify(r)
 	if err != nil {
 		// Clear what is dead for good; an outage of the revocation store

@@ -26,7 +26,8 @@ const maxNumericDate = 253402300799
 // "name": null, which Auth.js writes for a user without a name), or is an
 // empty string, is kept in Claims under its own name and written back
 // unchanged. The numeric dates iat, exp and nbf must be numbers: anything
-// else is ErrInvalidClaims, as in jose.
+// else is ErrInvalidClaims, as in jose. An auth_time that is not a numeric
+// date is kept in Claims, and AuthTime stays zero.
 type Token struct {
 	Subject  string    // "sub"
 	Name     string    // "name"
@@ -36,12 +37,19 @@ type Token struct {
 	Expires  time.Time // "exp"; zero when absent
 	ID       string    // "jti"
 
+	// SessionID ("sid") and AuthTime ("auth_time", zero when absent) name
+	// the session and its sign-in: [Manager.SignIn] sets them, every
+	// re-issue keeps them, and Auth.js carries them unchanged, so revocations
+	// key on them (see [Manager.RevokeToken] and [Manager.RevokeUser]).
+	SessionID string
+	AuthTime  time.Time
+
 	// Claims holds every other claim as raw JSON, keyed by claim name.
 	Claims map[string]json.RawMessage
 }
 
 // stringClaims are the standard claims that Token types as strings.
-var stringClaims = [...]string{"sub", "name", "email", "picture", "jti"}
+var stringClaims = [...]string{"sub", "name", "email", "picture", "jti", "sid"}
 
 func (t *Token) stringField(name string) *string {
 	switch name {
@@ -55,6 +63,8 @@ func (t *Token) stringField(name string) *string {
 		return &t.Picture
 	case "jti":
 		return &t.ID
+	case "sid":
+		return &t.SessionID
 	}
 	return nil
 }
@@ -65,13 +75,17 @@ func (t *Token) timeField(name string) *time.Time {
 		return &t.IssuedAt
 	case "exp":
 		return &t.Expires
+	case "auth_time":
+		return &t.AuthTime
 	}
 	return nil
 }
 
 // UnmarshalJSON decodes a JSON object of claims. Numeric dates (iat, exp,
-// nbf) must be finite numbers between 0 and year 9999. As with JSON.parse, a
-// repeated claim name takes its last value.
+// nbf) must be finite numbers between 0 and year 9999, with no digits below
+// the nanosecond (which a float64 can hold only before April 1970), so that
+// MarshalJSON writes them back unchanged. As with JSON.parse, a repeated
+// claim name takes its last value.
 func (t *Token) UnmarshalJSON(data []byte) error {
 	data = trimJSONSpace(data)
 	if len(data) == 0 || data[0] != '{' {
@@ -102,9 +116,9 @@ func stringBytes(members []jsonscan.Member) int {
 	n := 0
 	for _, m := range members {
 		switch string(m.Name) {
-		case `"sub"`, `"name"`, `"email"`, `"picture"`, `"jti"`:
+		case `"sub"`, `"name"`, `"email"`, `"picture"`, `"jti"`, `"sid"`:
 			n += len(m.Value)
-		case `"iat"`, `"exp"`, `"nbf"`:
+		case `"iat"`, `"exp"`, `"nbf"`, `"auth_time"`:
 		default:
 			n += len(m.Name)
 		}
@@ -133,14 +147,18 @@ func (t *Token) decodeClaim(strs *strings.Builder, rawKey, value []byte) error {
 		}
 		*f = ""
 	}
-	// iat and exp are numbers or errors: never in Claims.
 	if f := t.timeField(key); f != nil {
 		tm, err := parseNumericDate(value)
-		if err != nil {
+		if err == nil {
+			*f = tm
+			delete(t.Claims, key)
+			return nil
+		}
+		// jose checks iat and exp, not auth_time: an odd one stays raw.
+		if key != "auth_time" {
 			return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 		}
-		*f = tm
-		return nil
+		*f = time.Time{}
 	}
 	if key == "nbf" {
 		if _, err := parseNumericDate(value); err != nil {
@@ -187,6 +205,10 @@ func claimName(strs *strings.Builder, raw []byte) (string, error) {
 		return "jti", nil
 	case `"nbf"`:
 		return "nbf", nil
+	case `"sid"`:
+		return "sid", nil
+	case `"auth_time"`:
+		return "auth_time", nil
 	}
 	key, err := unquoteTo(strs, raw)
 	if err != nil {
@@ -195,8 +217,10 @@ func claimName(strs *strings.Builder, raw []byte) (string, error) {
 	return key, nil
 }
 
-// unquote decodes a JSON string literal, cheaply when it has no escapes and
-// is valid UTF-8 (encoding/json turns invalid bytes into U+FFFD).
+// unquote decodes a JSON string literal, cheaply when it has no escapes
+// and is valid UTF-8. Invalid bytes become U+FFFD as in encoding/json (the
+// TextDecoder jose reads payloads with replaces them too): otherwise "\xff"
+// and "\xfe" would be two claim names here and one in Auth.js.
 func unquote(raw []byte) (string, error) { return unquoteTo(nil, raw) }
 
 // unquoteTo is unquote appending the common case to strs, when not nil,
@@ -218,6 +242,12 @@ func unquoteTo(strs *strings.Builder, raw []byte) (string, error) {
 
 // parseNumericDate checks the value as a float before converting, so that
 // huge, negative or fractional-overflow values never reach an int cast.
+//
+// A fractional date is rounded to the nearest nanosecond (truncating would
+// turn 1.2 into 1.199999999) and must encode back to the same float64, so
+// that decoding and re-encoding keeps the claim as JSON.parse and
+// JSON.stringify do. Only dates before 2^23 s (April 1970) with digits
+// below the nanosecond fail that; they are rejected, not changed.
 func parseNumericDate(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return time.Time{}, fmt.Errorf("not a number")
@@ -230,7 +260,17 @@ func parseNumericDate(raw json.RawMessage) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("out of range")
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	tm := time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
+	if frac != 0 && numericDateSeconds(tm) != f {
+		return time.Time{}, fmt.Errorf("finer than a nanosecond")
+	}
+	return tm, nil
+}
+
+// numericDateSeconds is tm as the float64 seconds that numericDate writes.
+// Adding the parts, rather than dividing UnixNano, cannot overflow after 2262.
+func numericDateSeconds(tm time.Time) float64 {
+	return float64(tm.Unix()) + float64(tm.Nanosecond())/1e9
 }
 
 // MarshalJSON encodes every claim: the typed ones, then Claims in name order.
@@ -254,12 +294,23 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 			field(name, raw)
 		}
 	}
-	names := make([]string, 0, len(t.Claims))
+	// sid and auth_time sort among the other claims, typed or not.
+	names := make([]string, 0, len(t.Claims)+2)
+	if t.SessionID != "" {
+		names = append(names, "sid")
+	}
+	if !t.AuthTime.IsZero() {
+		names = append(names, "auth_time")
+	}
 	for name := range t.Claims {
 		switch name {
 		case "sub", "name", "email", "picture", "jti":
 			continue // written with the typed claims
-		case "iat", "exp":
+		case "sid":
+			if t.SessionID != "" {
+				continue
+			}
+		case "iat", "exp", "auth_time":
 			if !t.timeField(name).IsZero() {
 				continue
 			}
@@ -268,6 +319,14 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
+		switch {
+		case name == "sid" && t.SessionID != "":
+			field(name, quote(t.SessionID))
+			continue
+		case name == "auth_time" && !t.AuthTime.IsZero():
+			field(name, numericDate(t.AuthTime))
+			continue
+		}
 		raw := t.Claims[name]
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("edgeauth: claim %q is not valid JSON", name)
@@ -289,11 +348,14 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// numericDate encodes tm in seconds: an integer when it is whole, else the
+// float64 as encoding/json writes it, which is what JSON.stringify writes.
 func numericDate(tm time.Time) []byte {
 	if tm.Nanosecond() == 0 {
 		return strconv.AppendInt(nil, tm.Unix(), 10)
 	}
-	return strconv.AppendFloat(nil, float64(tm.UnixNano())/1e9, 'f', -1, 64)
+	b, _ := json.Marshal(numericDateSeconds(tm)) // finite, so it always encodes
+	return b
 }
 
 // quote encodes s as a JSON string without HTML escaping, as JSON.stringify does.

@@ -1,10 +1,48 @@
 // Package redisstore is a Redis-backed revocation store for edgeauth (it implements
 // edgeauth.Store), so that revocations are shared by every instance of a service.
+// [BetterAuthStorage] reads Better Auth's secondary storage on Redis for the
+// betterauth package.
 //
-// Operational notes:
+// # Key layout
+//
+// With H(id) the unpadded base64url SHA-256 of an id (fixed-size keys for ids of any
+// length or content, ':' '{' '*' and NUL included) and M(id) the same of its first 16
+// bytes:
+//
+//   - Prefix+"s:{"+H(userID)+"}" is a sorted set of the user's denylisted sessions:
+//     members M(sessionID), scores their expiry in Unix ms. It holds at most
+//     Options.MaxSessionsPerUser members; revoking one more replaces the set with a
+//     cutoff at the next whole second (Redis server time, or the caller's if later), which
+//     rejects every session of the user that signed in up to now: stricter than the
+//     denylist, never weaker, kept as long as the longest entry it replaces.
+//   - Prefix+"u:{"+H(userID)+"}" is a hash with c = the user's cutoff in Unix seconds and
+//     e = its expiry in Unix ms.
+//   - Prefix+"n" is a sorted set, like the per-user ones, that the sessions of tokens
+//     without a user id share; it holds at most Options.MaxSessionsWithoutUser members.
+//
+// The two keys of a user share the hash tag {H(userID)}, so a user's revocation is one
+// atomic script on one Redis Cluster slot, and a check is one round trip. Each key expires
+// (PEXPIREAT) with its latest entry; expired members are removed when the key is written.
+// Expiry follows the Redis server's clock, the cutoff of a collapse the later of the
+// server's and the caller's.
+//
+// Memory is bounded per user: under 4 KB for a user at the default quota of 100
+// denylisted sessions (a compact listpack-encoded set), whatever the number of sign-outs.
+// Total memory grows with the number of users who sign out, not with how often they do;
+// the shared pool takes about 1.2 MB when full.
+//
+// # Operational notes
+//
 //   - Create the client with ContextTimeoutEnabled: true, otherwise go-redis ignores the
 //     context deadline for socket I/O and a hung Redis blocks requests for ReadTimeout.
-//   - Entries expire by Redis TTL (PEXPIREAT), judged by the Redis server's clock.
+//   - Eviction loses revocations, and a lost revocation re-admits a revoked session. Run
+//     the Redis that holds them with maxmemory-policy noeviction (then a full Redis fails
+//     revocations, which the caller reports, rather than forgetting them). Every key has a
+//     TTL, so the volatile-* policies evict these keys as readily as the allkeys-* ones.
+//     On its first call that reaches Redis, the store reads maxmemory-policy and maxmemory
+//     with CONFIG GET and logs (Options.Logger) an error when Redis can evict, or a warning
+//     when CONFIG GET is refused, as on some managed services: check the setting there by
+//     hand.
 //   - Revocations live only as long as Redis keeps its data: run Redis with persistence
 //     (or accept that a Redis restart forgets revocations).
 package redisstore
@@ -15,7 +53,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,12 +65,24 @@ import (
 	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
-// DefaultPrefix is the key prefix used when Options.Prefix is empty.
-const DefaultPrefix = "edgeauth:"
+const (
+	// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+	DefaultPrefix = "edgeauth:"
+	// DefaultMaxSessionsPerUser is the per-user quota used when Options.MaxSessionsPerUser
+	// <= 0, as in the memory store. It keeps a user's sorted set in Redis's compact
+	// encoding (zset-max-listpack-entries is 128 by default).
+	DefaultMaxSessionsPerUser = 100
+	// DefaultMaxSessionsWithoutUser is the shared pool's size used when
+	// Options.MaxSessionsWithoutUser <= 0.
+	DefaultMaxSessionsWithoutUser = 10_000
+)
 
 var (
 	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
 	ErrInvalidRevocation = revocation.ErrInvalid
+	// ErrStoreFull is returned when the pool of sessions without a user id is full of live
+	// entries. It is the value of edgeauth.ErrStoreFull.
+	ErrStoreFull = revocation.ErrFull
 	// ErrNoClient is returned by a Store created with a nil client.
 	ErrNoClient = errors.New("edgeauth: redis store has no client")
 	// ErrCorruptEntry is returned when a stored cutoff is not an integer (the key was
@@ -39,19 +93,31 @@ var (
 // Options configures New.
 type Options struct {
 	// Prefix is prepended to every key; empty means DefaultPrefix. Stores sharing a Redis
-	// database must use prefixes where neither is a prefix of the other.
+	// database must use prefixes where neither is a prefix of the other. On Redis Cluster
+	// it must not contain braces, which would change the keys' hash tags.
 	Prefix string
+	// MaxSessionsPerUser caps the denylisted sessions of one user; revoking one more
+	// replaces them with a cutoff. <= 0 means DefaultMaxSessionsPerUser.
+	MaxSessionsPerUser int
+	// MaxSessionsWithoutUser caps the denylisted sessions of tokens without a user id,
+	// which share one key; past it such a revocation fails with ErrStoreFull.
+	// <= 0 means DefaultMaxSessionsWithoutUser.
+	MaxSessionsWithoutUser int
+	// Logger receives the warnings about Redis's eviction policy; nil means slog.Default().
+	Logger *slog.Logger
 }
 
-// Store is a Redis-backed revocation store, safe for concurrent use.
-//
-// Keys are Prefix+"t:"+H(jti) (a string holding the expiry in Unix ms) and
-// Prefix+"u:"+H(userID) (a hash with c = cutoff in Unix seconds, e = expiry in Unix ms),
-// where H is unpadded base64url SHA-256: ids of any length or content (':' '{' '*', NUL)
-// give fixed-size keys that cannot collide across the two key spaces.
+// Store is a Redis-backed revocation store, safe for concurrent use. See the package
+// documentation for its keys and bounds.
 type Store struct {
-	client redis.UniversalClient
-	prefix string
+	client         redis.UniversalClient
+	prefix         string
+	maxPerUser     int
+	maxWithoutUser int
+	logger         *slog.Logger // nil: slog.Default() at the time of logging
+
+	evictionChecked atomic.Bool
+	evictionMu      sync.Mutex // held by the one call that checks
 }
 
 // New returns a Store using client. It does not contact Redis.
@@ -59,54 +125,137 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	return &Store{client: client, prefix: opts.Prefix}
+	if opts.MaxSessionsPerUser <= 0 {
+		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if opts.MaxSessionsWithoutUser <= 0 {
+		opts.MaxSessionsWithoutUser = DefaultMaxSessionsWithoutUser
+	}
+	return &Store{
+		client:         client,
+		prefix:         opts.Prefix,
+		maxPerUser:     opts.MaxSessionsPerUser,
+		maxWithoutUser: opts.MaxSessionsWithoutUser,
+		logger:         opts.Logger,
+	}
 }
 
-// revokeTokenScript keeps the latest expiry, so a repeated revocation never shortens one.
-// KEYS[1] token key; ARGV[1] expiry, Unix ms.
-var revokeTokenScript = redis.NewScript(`
-local cur = tonumber(redis.call('GET', KEYS[1]) or '')
-if cur == nil or tonumber(ARGV[1]) > cur then
-  redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+// luaHelpers are shared by the scripts: int formats a number without an exponent,
+// serverMillis is the Redis clock, raise merges a cutoff into a user's hash (the cutoff
+// never decreases, the expiry never shortens), and expireWithLatest makes a sorted set
+// expire with its latest member.
+const luaHelpers = `
+local function int(x) return string.format('%d', x) end
+local function serverMillis()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local function raise(key, cutoff, keep)
+  local cur = redis.call('HMGET', key, 'c', 'e')
+  local c = tonumber(cur[1] or '')
+  local e = tonumber(cur[2] or '')
+  if c == nil or cutoff > c then
+    redis.call('HSET', key, 'c', int(cutoff))
+  end
+  if e == nil or keep > e then
+    redis.call('HSET', key, 'e', int(keep))
+    redis.call('PEXPIREAT', key, int(keep))
+  end
+end
+local function expireWithLatest(key)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', key, last[2])
+end
+`
+
+// sessionPoolFull is revokeSessionScript's reply when the shared pool is full; it
+// replies 0 for an entry already expired, 1 for an entry recorded, 2 for a collapse.
+const sessionPoolFull = -1
+
+// revokeSessionScript denylists a session in a sorted set, or, when the set already holds
+// its quota of live members, replaces the set with a cutoff in the user's hash (the cutoff
+// rule of revocation.CollapseCutoff, on the later of the server's and the caller's clock).
+// The shared pool (no KEYS[2]) fails instead.
+// KEYS[1] sessions; KEYS[2] user hash, if any. ARGV[1] member; ARGV[2] expiry, Unix ms;
+// ARGV[3] quota; ARGV[4] the caller's clock, Unix ms.
+var revokeSessionScript = redis.NewScript(luaHelpers + `
+local now = serverMillis()
+local exp = tonumber(ARGV[2])
+if exp <= now then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now))
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if cur then
+  if exp > tonumber(cur) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+    expireWithLatest(KEYS[1])
+  end
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  expireWithLatest(KEYS[1])
+  return 1
+end
+if #KEYS < 2 then return -1 end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local keep = math.max(exp, tonumber(last[2]))
+local cutoff = math.floor(math.max(now, tonumber(ARGV[4])) / 1000) + 1
+raise(KEYS[2], cutoff, keep)
+redis.call('DEL', KEYS[1])
+return 2
+`)
+
+// revokeUserScript raises the user's cutoff. KEYS[1] user hash; ARGV[1] cutoff, Unix s;
+// ARGV[2] expiry, Unix ms.
+var revokeUserScript = redis.NewScript(luaHelpers + `
+raise(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 return 1
 `)
 
-// revokeUserScript keeps the maximum cutoff and the maximum expiry.
-// KEYS[1] user key; ARGV[1] cutoff, Unix s; ARGV[2] expiry, Unix ms.
-var revokeUserScript = redis.NewScript(`
-local cur = redis.call('HMGET', KEYS[1], 'c', 'e')
-local c = tonumber(cur[1] or '')
-local e = tonumber(cur[2] or '')
-if c == nil or tonumber(ARGV[1]) > c then
-  redis.call('HSET', KEYS[1], 'c', ARGV[1])
+// checkScript reports whether a session is denylisted (by the server's clock) and the
+// user's cutoff ("" when none). KEYS[1] sessions; KEYS[2] user hash, if any.
+// ARGV[1] member, "" for none.
+var checkScript = redis.NewScript(luaHelpers + `
+local revoked = 0
+if ARGV[1] ~= '' then
+  local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  if exp and tonumber(exp) > serverMillis() then revoked = 1 end
 end
-if e == nil or tonumber(ARGV[2]) > e then
-  redis.call('HSET', KEYS[1], 'e', ARGV[2])
-  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-end
-return 1
+local cutoff = ''
+if KEYS[2] then cutoff = redis.call('HGET', KEYS[2], 'c') or '' end
+return {revoked, cutoff}
 `)
 
-// RevokeToken denylists jti until exp. An exp in the past leaves no entry.
-func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
+// RevokeSession denylists sessionID of userID until exp, or raises the user's cutoff when
+// the user already has MaxSessionsPerUser live entries (see the package documentation).
+// An exp in the past leaves no entry. A session without a user id goes to the shared pool,
+// which fails with ErrStoreFull when full.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, exp time.Time) error {
 	if err := s.precheck(ctx); err != nil {
 		return err
 	}
-	if jti == "" || exp.IsZero() {
+	if sessionID == "" || exp.IsZero() {
 		return ErrInvalidRevocation
 	}
-	err := revokeTokenScript.Run(ctx, s.client, []string{s.tokenKey(jti)}, ceilMilli(exp)).Err()
+	keys, quota := []string{s.sharedKey()}, s.maxWithoutUser
+	if userID != "" {
+		keys, quota = s.userKeys(userID), s.maxPerUser
+	}
+	res, err := revokeSessionScript.Run(ctx, s.client, keys,
+		memberID(sessionID), ceilMilli(exp), quota, time.Now().UnixMilli()).Int()
 	if err != nil {
-		return wrap(ctx, "revoke token", err)
+		return wrap(ctx, "revoke session", err)
+	}
+	s.checkEviction(ctx)
+	if res == sessionPoolFull {
+		return ErrStoreFull
 	}
 	return nil
 }
 
-// RevokeUser rejects tokens of userID issued before `before`, recorded rounded up to the
-// next whole second; the manager compares iat < cutoff in whole seconds. The entry is kept
-// until the latest keepUntil ever given; the cutoff never decreases.
+// RevokeUser rejects sessions of userID that signed in before `before`, recorded rounded
+// up to the next whole second. The entry is kept until the latest keepUntil ever given;
+// the cutoff never decreases.
 func (s *Store) RevokeUser(ctx context.Context, userID string, before, keepUntil time.Time) error {
 	if err := s.precheck(ctx); err != nil {
 		return err
@@ -114,59 +263,49 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, before, keepUntil
 	if userID == "" || before.IsZero() || keepUntil.IsZero() {
 		return ErrInvalidRevocation
 	}
-	err := revokeUserScript.Run(ctx, s.client, []string{s.userKey(userID)},
-		cutoffSecond(before), ceilMilli(keepUntil)).Err()
+	err := revokeUserScript.Run(ctx, s.client, s.userKeys(userID)[1:],
+		revocation.CutoffSecond(before), ceilMilli(keepUntil)).Err()
 	if err != nil {
 		return wrap(ctx, "revoke user", err)
 	}
+	s.checkEviction(ctx)
 	return nil
 }
 
-// Check reports whether jti is denylisted and the user's cutoff (zero when none), in one
-// pipelined round trip. An empty jti or userID is "not revoked" for that part.
-func (s *Store) Check(ctx context.Context, jti, userID string) (bool, time.Time, error) {
+// Check reports whether sessionID is denylisted and the user's cutoff (zero when none), in
+// one round trip. An empty sessionID or userID is "not revoked" for that part; a session
+// without a user id is looked up in the shared pool.
+func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time.Time, error) {
 	if err := s.precheck(ctx); err != nil {
 		return false, time.Time{}, err
 	}
-	if jti == "" && userID == "" {
+	if sessionID == "" && userID == "" {
 		return false, time.Time{}, nil
 	}
-	pipe := s.client.Pipeline()
-	var tok *redis.IntCmd
-	var usr *redis.StringCmd
-	if jti != "" {
-		tok = pipe.Exists(ctx, s.tokenKey(jti))
-	}
+	keys := []string{s.sharedKey()}
 	if userID != "" {
-		usr = pipe.HGet(ctx, s.userKey(userID), "c")
+		keys = s.userKeys(userID)
 	}
-	// A missing hash field surfaces as redis.Nil; real errors are checked per command.
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	var member string
+	if sessionID != "" {
+		member = memberID(sessionID)
+	}
+	res, err := checkScript.Run(ctx, s.client, keys, member).Slice()
+	if err != nil {
 		return false, time.Time{}, wrap(ctx, "check", err)
 	}
-
-	var revoked bool
-	if tok != nil {
-		n, err := tok.Result()
-		if err != nil {
-			return false, time.Time{}, wrap(ctx, "check", err)
-		}
-		revoked = n > 0
+	s.checkEviction(ctx)
+	if len(res) != 2 {
+		return false, time.Time{}, fmt.Errorf("edgeauth: redis check: unexpected reply of %d values", len(res))
 	}
+	revoked := res[0] == int64(1)
 	var cutoff time.Time
-	if usr != nil {
-		v, err := usr.Result()
-		switch {
-		case errors.Is(err, redis.Nil):
-		case err != nil:
-			return false, time.Time{}, wrap(ctx, "check", err)
-		default:
-			sec, perr := strconv.ParseInt(v, 10, 64)
-			if perr != nil {
-				return false, time.Time{}, ErrCorruptEntry
-			}
-			cutoff = time.Unix(sec, 0)
+	if v, _ := res[1].(string); v != "" {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return false, time.Time{}, ErrCorruptEntry
 		}
+		cutoff = time.Unix(sec, 0)
 	}
 	return revoked, cutoff, nil
 }
@@ -178,16 +317,73 @@ func (s *Store) precheck(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (s *Store) tokenKey(jti string) string { return s.prefix + "t:" + hashID(jti) }
-func (s *Store) userKey(id string) string   { return s.prefix + "u:" + hashID(id) }
+// evictionCheckTimeout bounds the one extra round trip of the first successful call.
+const evictionCheckTimeout = time.Second
+
+// checkEviction logs, once, whether Redis can evict revocations. It runs after a call
+// that reached Redis, so an outage costs nothing more; a call that finds another one
+// checking does not wait for it, and a check that gets no answer is left to a later call.
+func (s *Store) checkEviction(ctx context.Context) {
+	if s.evictionChecked.Load() || !s.evictionMu.TryLock() {
+		return
+	}
+	defer s.evictionMu.Unlock()
+	if s.evictionChecked.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, evictionCheckTimeout)
+	defer cancel()
+	pipe := s.client.Pipeline()
+	policyCmd := pipe.ConfigGet(ctx, "maxmemory-policy")
+	memoryCmd := pipe.ConfigGet(ctx, "maxmemory")
+	_, _ = pipe.Exec(ctx)
+	err := errors.Join(policyCmd.Err(), memoryCmd.Err())
+	var refused redis.Error
+	if err != nil && !errors.As(err, &refused) {
+		return
+	}
+	s.evictionChecked.Store(true)
+	logger := s.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	policy, policyOK := policyCmd.Val()["maxmemory-policy"]
+	maxMemory, parseErr := strconv.ParseInt(memoryCmd.Val()["maxmemory"], 10, 64)
+	switch {
+	case err != nil:
+		logger.LogAttrs(ctx, slog.LevelWarn,
+			"edgeauth: cannot read the redis eviction policy (CONFIG GET refused); unless maxmemory-policy is noeviction, redis can evict revocations and re-admit revoked sessions",
+			slog.String("error", err.Error()))
+	case !policyOK || parseErr != nil:
+		logger.LogAttrs(ctx, slog.LevelWarn,
+			"edgeauth: cannot read the redis eviction policy (unexpected CONFIG GET reply); unless maxmemory-policy is noeviction, redis can evict revocations and re-admit revoked sessions")
+	case maxMemory > 0 && !strings.EqualFold(policy, "noeviction"):
+		logger.LogAttrs(ctx, slog.LevelError,
+			"edgeauth: redis can evict revocations, and an evicted revocation re-admits a revoked session; set maxmemory-policy to noeviction (revocation keys have TTLs, so volatile-* policies evict them too)",
+			slog.String("maxmemory-policy", policy), slog.Int64("maxmemory", maxMemory))
+	}
+}
+
+// userKeys returns the user's sessions key and cutoff key, which share a hash tag.
+func (s *Store) userKeys(userID string) []string {
+	tag := "{" + hashID(userID) + "}"
+	return []string{s.prefix + "s:" + tag, s.prefix + "u:" + tag}
+}
+
+func (s *Store) sharedKey() string { return s.prefix + "n" }
 
 func hashID(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// cutoffSecond rounds up to whole seconds, exactly as the memory store.
-func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
+// memberID is a session's member in its user's sorted set: 128 bits of SHA-256 are
+// plenty among at most a quota of members (a collision would only revoke more), and
+// half the size of hashID keeps a user's set small.
+func memberID(sessionID string) string {
+	sum := sha256.Sum256([]byte(sessionID))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
 
 // ceilMilli rounds up so an entry never expires before the instant it was asked to last to.
 func ceilMilli(t time.Time) int64 {

@@ -30,14 +30,22 @@ func newClient(t *testing.T, addr string) *redis.Client {
 
 func TestConformance(t *testing.T) {
 	client := newClient(t, redistest.Start(t))
+	runConformance(t, client)
+}
+
+func runConformance(t *testing.T, client redis.UniversalClient) {
 	var n atomic.Int64
-	storetest.Run(t, func(t *testing.T) (storetest.Store, storetest.Clock) {
+	storetest.Run(t, func(t *testing.T, lim storetest.Limits) (storetest.Store, storetest.Clock) {
 		// A fresh prefix per subtest gives each an empty store on the shared server.
-		return New(client, Options{Prefix: fmt.Sprintf("conf%d:", n.Add(1))}), storetest.RealClock{}
+		return New(client, Options{
+			Prefix:                 fmt.Sprintf("conf%d:", n.Add(1)),
+			MaxSessionsPerUser:     lim.MaxSessionsPerUser,
+			MaxSessionsWithoutUser: lim.MaxSessionsWithoutUser,
+		}), storetest.RealClock{}
 	})
 }
 
-func TestPrefixIsolation(t *testing.T) {
+func TestKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	client := newClient(t, redistest.Start(t))
 	a := New(client, Options{Prefix: "a:"})
@@ -45,52 +53,118 @@ func TestPrefixIsolation(t *testing.T) {
 	def := New(client, Options{})
 	exp := time.Now().Add(time.Hour)
 
-	require.NoError(t, a.RevokeToken(ctx, "jti", exp))
+	require.NoError(t, a.RevokeSession(ctx, "user:1", "sid", exp))
 	require.NoError(t, a.RevokeUser(ctx, "user:1", time.Now(), exp))
+	require.NoError(t, a.RevokeSession(ctx, "", "anon", exp))
 
-	revoked, cutoff, err := a.Check(ctx, "jti", "user:1")
+	revoked, cutoff, err := a.Check(ctx, "sid", "user:1")
 	require.NoError(t, err)
 	assert.True(t, revoked)
 	assert.False(t, cutoff.IsZero())
 	for name, s := range map[string]*Store{"b": b, "default": def} {
-		revoked, cutoff, err := s.Check(ctx, "jti", "user:1")
+		revoked, cutoff, err := s.Check(ctx, "sid", "user:1")
 		require.NoError(t, err)
 		assert.False(t, revoked, name)
 		assert.True(t, cutoff.IsZero(), name)
+		revoked, _, err = s.Check(ctx, "anon", "")
+		require.NoError(t, err)
+		assert.False(t, revoked, name)
 	}
 
 	require.NoError(t, def.RevokeUser(ctx, "user:1", time.Now(), exp))
 	keys, err := client.Keys(ctx, "*").Result()
 	require.NoError(t, err)
-	assert.Len(t, keys, 3)
-	var defaults int
+	tag := "{" + hashID("user:1") + "}"
+	assert.ElementsMatch(t, []string{"a:s:" + tag, "a:u:" + tag, "a:n", DefaultPrefix + "u:" + tag}, keys)
 	for _, k := range keys {
 		assert.NotContains(t, k, "user:1", "ids are hashed, not stored in key names")
-		assert.NotContains(t, k, "jti")
-		if strings.HasPrefix(k, DefaultPrefix+"u:") {
-			defaults++
-		}
 		ttl, err := client.PTTL(ctx, k).Result()
 		require.NoError(t, err)
 		assert.Greater(t, ttl, time.Duration(0), "key %q must have a TTL", k)
 		assert.LessOrEqual(t, ttl, time.Hour+time.Second, "key %q TTL", k)
 	}
-	assert.Equal(t, 1, defaults)
+	members, err := client.ZRangeWithScores(ctx, "a:s:"+tag, 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, members, 1)
+	assert.Equal(t, memberID("sid"), members[0].Member)
+	assert.Equal(t, float64(ceilMilli(exp)), members[0].Score)
+}
+
+// A user's keys share one hash tag, the part of the key Redis Cluster hashes to pick a
+// slot, so that a revocation's script and a check touch a single slot.
+func TestUserKeysShareHashTag(t *testing.T) {
+	s := New(nil, Options{})
+	for _, id := range []string{"u", "{u}", "}{", "{", strings.Repeat("x", 10_000)} {
+		keys := s.userKeys(id)
+		require.Len(t, keys, 2)
+		assert.Equal(t, hashTag(keys[0]), hashTag(keys[1]), id)
+		assert.Equal(t, hashID(id), hashTag(keys[0]), id)
+	}
+	assert.NotEqual(t, hashTag(s.userKeys("u")[0]), hashTag(s.userKeys("v")[0]))
+}
+
+// hashTag is the part of a key Redis Cluster hashes: the text between the first '{' and
+// the first '}' after it, when not empty; otherwise the whole key.
+func hashTag(key string) string {
+	open := strings.IndexByte(key, '{')
+	if open < 0 {
+		return key
+	}
+	end := strings.IndexByte(key[open+1:], '}')
+	if end <= 0 {
+		return key
+	}
+	return key[open+1 : open+1+end]
+}
+
+// A user at the quota costs a few kilobytes, whatever the number of sign-outs: the set
+// stays in Redis's compact encoding.
+func TestMemoryPerUser(t *testing.T) {
+	ctx := context.Background()
+	client := newClient(t, redistest.Start(t))
+	s := New(client, Options{})
+	exp := time.Now().Add(30 * 24 * time.Hour)
+	for i := range 3 * DefaultMaxSessionsPerUser {
+		require.NoError(t, s.RevokeSession(ctx, "flood", fmt.Sprint("a-session-id-", i), exp))
+		if i == DefaultMaxSessionsPerUser-1 {
+			keys := s.userKeys("flood")
+			n, err := client.ZCard(ctx, keys[0]).Result()
+			require.NoError(t, err)
+			assert.EqualValues(t, DefaultMaxSessionsPerUser, n)
+			enc, err := client.ObjectEncoding(ctx, keys[0]).Result()
+			require.NoError(t, err)
+			assert.Contains(t, []string{"listpack", "ziplist"}, enc, "the compact encoding (ziplist before Redis 7)")
+			size, err := client.MemoryUsage(ctx, keys[0]).Result()
+			require.NoError(t, err)
+			t.Logf("a user at the quota of %d sessions: %d bytes", DefaultMaxSessionsPerUser, size)
+			assert.Less(t, size, int64(4<<10))
+		}
+	}
+	keys, err := client.Keys(ctx, "*").Result()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(keys), 2)
+	n, err := client.ZCard(ctx, s.userKeys("flood")[0]).Result()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, n, int64(DefaultMaxSessionsPerUser))
 }
 
 func TestCorruptEntry(t *testing.T) {
 	ctx := context.Background()
 	client := newClient(t, redistest.Start(t))
 	s := New(client, Options{})
-	require.NoError(t, client.HSet(ctx, s.userKey("u"), "c", "not-a-number").Err())
+	require.NoError(t, client.HSet(ctx, s.userKeys("u")[1], "c", "not-a-number").Err())
 	_, _, err := s.Check(ctx, "", "u")
 	assert.ErrorIs(t, err, ErrCorruptEntry)
 
 	// A key of the wrong type is a Redis error, returned wrapped.
-	require.NoError(t, client.Set(ctx, s.userKey("v"), "x", 0).Err())
+	require.NoError(t, client.Set(ctx, s.userKeys("v")[1], "x", 0).Err())
 	_, _, err = s.Check(ctx, "j", "v")
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "edgeauth: redis check:"), err.Error())
+	require.NoError(t, client.Set(ctx, s.userKeys("w")[0], "x", 0).Err())
+	err = s.RevokeSession(ctx, "w", "j", time.Now().Add(time.Hour))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "edgeauth: redis revoke session:"), err.Error())
 }
 
 func TestNilClient(t *testing.T) {
@@ -98,7 +172,7 @@ func TestNilClient(t *testing.T) {
 	ctx := context.Background()
 	_, _, err := s.Check(ctx, "j", "u")
 	assert.ErrorIs(t, err, ErrNoClient)
-	assert.ErrorIs(t, s.RevokeToken(ctx, "j", time.Now().Add(time.Hour)), ErrNoClient)
+	assert.ErrorIs(t, s.RevokeSession(ctx, "u", "j", time.Now().Add(time.Hour)), ErrNoClient)
 	assert.ErrorIs(t, s.RevokeUser(ctx, "u", time.Now(), time.Now().Add(time.Hour)), ErrNoClient)
 }
 
@@ -140,7 +214,7 @@ func TestServerDownAndBack(t *testing.T) {
 	})
 	s := New(client, Options{})
 	exp := time.Now().Add(time.Hour)
-	require.NoError(t, s.RevokeToken(ctx, "j", exp))
+	require.NoError(t, s.RevokeSession(ctx, "u", "j", exp))
 	revoked, _, err := s.Check(ctx, "j", "u")
 	require.NoError(t, err)
 	require.True(t, revoked)
@@ -158,7 +232,7 @@ func TestServerDownAndBack(t *testing.T) {
 	}
 	for range calls {
 		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		assert.Error(t, s.RevokeToken(cctx, "j2", exp), "RevokeToken must fail while Redis is down")
+		assert.Error(t, s.RevokeSession(cctx, "u", "j2", exp), "RevokeSession must fail while Redis is down")
 		cancel()
 	}
 
@@ -169,7 +243,7 @@ func TestServerDownAndBack(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		lastErr = s.RevokeToken(cctx, "j2", exp)
+		lastErr = s.RevokeSession(cctx, "u", "j2", exp)
 		cancel()
 		if lastErr == nil {
 			break
@@ -197,14 +271,44 @@ func TestServerDownAndBack(t *testing.T) {
 
 func TestKeyHelpers(t *testing.T) {
 	s := New(nil, Options{Prefix: "p:"})
-	assert.NotEqual(t, s.tokenKey("x"), s.userKey("x"))
-	assert.True(t, strings.HasPrefix(s.tokenKey("x"), "p:t:"))
-	assert.True(t, strings.HasPrefix(s.userKey("x"), "p:u:"))
-	assert.Len(t, s.userKey(strings.Repeat("x", 10_000)), len("p:u:")+43)
+	assert.NotEqual(t, s.userKeys("x")[0], s.userKeys("x")[1])
+	assert.Equal(t, "p:n", s.sharedKey())
+	assert.True(t, strings.HasPrefix(s.userKeys("x")[0], "p:s:{"))
+	assert.True(t, strings.HasPrefix(s.userKeys("x")[1], "p:u:{"))
+	assert.Len(t, s.userKeys(strings.Repeat("x", 10_000))[1], len("p:u:{}")+43)
 
 	base := time.Unix(1_700_000_000, 0)
 	assert.Equal(t, int64(1_700_000_000_000), ceilMilli(base))
 	assert.Equal(t, int64(1_700_000_000_001), ceilMilli(base.Add(time.Nanosecond)))
-	assert.Equal(t, int64(1_700_000_000), cutoffSecond(base))
-	assert.Equal(t, int64(1_700_000_001), cutoffSecond(base.Add(time.Millisecond)))
+}
+
+// A one-node Redis Cluster rejects a script or pipeline whose keys span slots
+// (CROSSSLOT), as a real cluster does: the suite passing on it shows every operation
+// stays on one slot.
+func TestClusterConformance(t *testing.T) {
+	addr := redistest.Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	ctx := context.Background()
+	admin := newClient(t, addr)
+	slots := make([]int, 16384)
+	for i := range slots {
+		slots[i] = i
+	}
+	require.NoError(t, admin.ClusterAddSlots(ctx, slots...).Err())
+	require.Eventually(t, func() bool {
+		info, err := admin.ClusterInfo(ctx).Result()
+		return err == nil && strings.Contains(info, "cluster_state:ok")
+	}, 10*time.Second, 20*time.Millisecond, "cluster did not come up")
+
+	client := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 []string{addr},
+		ContextTimeoutEnabled: true,
+		DialTimeout:           time.Second,
+	})
+	t.Cleanup(func() { _ = client.Close() })
+	runConformance(t, client)
+
+	// The same script with keys on two slots is refused, so the check above is real.
+	err := revokeSessionScript.Run(ctx, client, []string{"a:s:{x}", "a:u:{y}"}, "m", time.Now().Add(time.Hour).UnixMilli(), 1, 0).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CROSSSLOT")
 }

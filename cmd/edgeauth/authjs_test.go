@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,7 +92,7 @@ func TestAuthJSInterop(t *testing.T) {
 				}, &nodeDec)
 				assert.Equal(t, err == nil, r.code == exitOK, "at exp%+d: node err %v, CLI %q", dt-maxAge, err, r.stderr)
 				if dt == maxAge+15 {
-					assert.Equal(t, "edgeauth: token expired\n", r.stderr)
+					assert.Equal(t, fmt.Sprintf("edgeauth: token expired at %s (now %s)\n", rfc3339(now+maxAge), rfc3339(now+dt)), r.stderr)
 				}
 			}
 

@@ -55,9 +55,12 @@ func cli(t *testing.T, env map[string]string, stdin string, args ...string) resu
 			sensitive = append(sensitive, v)
 		}
 	}
-	for _, a := range args {
-		if len(a) >= 16 && !strings.HasPrefix(a, "-") {
-			sensitive = append(sensitive, a) // secrets, tokens, cookie headers
+	for i, a := range args {
+		// Secrets, tokens, cookie headers; not the cookie names given as
+		// the salt or the cookie name, which hints quote.
+		named := i > 0 && (args[i-1] == "--salt" || args[i-1] == "--cookie-name")
+		if len(a) >= 16 && !strings.HasPrefix(a, "-") && !named {
+			sensitive = append(sensitive, a)
 		}
 	}
 	if len(strings.TrimSpace(stdin)) >= 16 {
@@ -118,6 +121,17 @@ func header(t *testing.T, token string) map[string]any {
 }
 
 func at(unix int64) string { return strconv.FormatInt(unix, 10) }
+
+func rfc3339(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+// manyCookies is a Cookie header of n unrelated cookies.
+func manyCookies(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, fmt.Sprintf("c%d=%d", i, i))
+	}
+	return strings.Join(parts, "; ")
+}
 
 func TestSecret(t *testing.T) {
 	seen := map[string]bool{}
@@ -207,10 +221,12 @@ func TestClock(t *testing.T) {
 	}{
 		{"fresh", token, now, exitOK, ""},
 		{"within tolerance", token, now + 60 + 14, exitOK, ""},
-		{"expired at tolerance", token, now + 60 + 15, exitFail, "edgeauth: token expired\n"},
-		{"expired far ahead", token, now + 10*365*24*3600, exitFail, "edgeauth: token expired\n"},
+		{"expired at tolerance", token, now + 60 + 15, exitFail,
+			"edgeauth: token expired at 2023-11-14T22:14:20Z (now 2023-11-14T22:14:35Z)\n"},
+		{"expired far ahead", token, now + 10*365*24*3600, exitFail,
+			"edgeauth: token expired at 2023-11-14T22:14:20Z (now 2033-11-11T22:13:20Z)\n"},
 		{"nbf within tolerance", nbf, now + 85, exitOK, ""},
-		{"not yet valid", nbf, now + 84, exitFail, "edgeauth: token not yet valid\n"},
+		{"not yet valid", nbf, now + 84, exitFail, "edgeauth: token not yet valid: nbf 2023-11-14T22:15:00Z (now 2023-11-14T22:14:44Z)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := cli(t, nil, tc.token, "decode", "--secret", secretNew, "--now", at(tc.at))
@@ -285,6 +301,12 @@ func TestDecodeFailures(t *testing.T) {
 	v5 := encode(t, claimsIn, "--secret", secretNew, "--now", at(now))
 	v4 := encode(t, claimsIn, "--v4", "--secret", secretNew, "--now", at(now))
 	big := strings.Repeat("a", edgeauth.MaxTokenSize+1)
+	// An A256GCM token that names its key, as Auth.js v5 does: v4's token
+	// with a kid in its header (which then fails its integrity check).
+	v5gcm := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"k1"}`)) + v4[strings.IndexByte(v4, '.'):]
+	// A signed JWT, as an OAuth provider's id_token: header, claims, signature.
+	jws := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"user-1"}`)) + ".c2lnbmF0dXJlLWJ5dGVz"
 	for _, tc := range []struct {
 		name  string
 		env   map[string]string
@@ -296,7 +318,21 @@ func TestDecodeFailures(t *testing.T) {
 		{"wrong secret v4", nil, v4, []string{"--v4", "--secret", secretBad}, "decryption failed (wrong secret or tampered)"},
 		{"tampered v5", nil, tamper(v5), []string{"--secret", secretNew}, "decryption failed (wrong secret or tampered)"},
 		{"tampered v4", nil, tamper(v4), []string{"--v4", "--secret", secretNew}, "decryption failed (wrong secret or tampered)"},
-		{"v5 token as v4", nil, v5, []string{"--v4", "--secret", secretNew}, "malformed token"},
+		{"v5 token as v4", nil, v5, []string{"--v4", "--secret", secretNew}, "this is an Auth.js v5 token (enc A256CBC-HS512), not a next-auth v4 one: decode without --v4"},
+		{"v5 GCM token as v4", nil, v5gcm, []string{"--v4", "--secret", secretNew},
+			"decryption failed: the token names its key (kid) as Auth.js v5 does, next-auth v4 never does: decode without --v4"},
+		{"v4 token as v5", nil, v4, []string{"--secret", secretNew},
+			"decryption failed (wrong secret or tampered); the token is A256GCM without kid, as next-auth v4 issues it: if it is, add --v4"},
+		{"cookie on stdin", nil, "authjs.session-token=" + v5, []string{"--secret", secretNew},
+			"input is a cookie (authjs.session-token=…), not a token: pass the Cookie header with --cookie"},
+		{"cookie header line", nil, "Cookie: theme=dark; authjs.session-token=" + v5, []string{"--secret", secretNew},
+			"input is a cookie (theme=…), not a token: pass the Cookie header with --cookie"},
+		{"cookie as argument", nil, "", []string{"--secret", secretNew, "__Secure-authjs.session-token=" + v5},
+			"input is a cookie (__Secure-authjs.session-token=…), not a token: pass the Cookie header with --cookie"},
+		{"JWS", nil, jws, []string{"--secret", secretNew},
+			`input is a signed JWT (JWS: 3 segments, alg "HS256"), not an Auth.js session token (JWE: 5 segments, encrypted)`},
+		{"JWS without header", nil, "x.y.z", []string{"--secret", secretNew},
+			"input is a signed JWT (JWS: 3 segments), not an Auth.js session token (JWE: 5 segments, encrypted)"},
 		{"garbage", nil, "not-a-token-at-all-but-long", []string{"--secret", secretNew}, "malformed token"},
 		{"four dots", nil, "a.b.c.d.e", []string{"--secret", secretNew}, "malformed token"},
 		{"empty stdin", nil, " \n\t", []string{"--secret", secretNew}, "no token given"},
@@ -305,8 +341,19 @@ func TestDecodeFailures(t *testing.T) {
 		{"stdin too large", nil, strings.Repeat("a", maxStdin+1), []string{"--secret", secretNew}, "input too large (over 1048576 bytes)"},
 		{"no secret", nil, v5, nil, "no secret configured (use --secret or set AUTH_SECRET)"},
 		{"empty env secrets", map[string]string{"AUTH_SECRET": ""}, v5, nil, "no secret configured (use --secret or set AUTH_SECRET)"},
-		{"no session cookie", nil, "", []string{"--secret", secretNew, "--cookie", "theme=dark; authjs.csrf-token=abc"}, "no session cookie in header"},
-		{"empty cookie header", nil, "", []string{"--secret", secretNew, "--cookie", ""}, "no session cookie in header"},
+		{"no session cookie", nil, "", []string{"--secret", secretNew, "--cookie", "theme=dark; authjs.csrf-token=abc"},
+			`no session cookie "authjs.session-token" in header (cookies seen: theme, authjs.csrf-token)`},
+		{"empty cookie header", nil, "", []string{"--secret", secretNew, "--cookie", ""},
+			`no session cookie "authjs.session-token" in header (it holds no cookies)`},
+		{"https cookie name", nil, "", []string{"--secret", secretNew, "--cookie", "theme=dark; __Secure-authjs.session-token.0=" + v5[:20] + "; __Secure-authjs.session-token.1=" + v5[20:]},
+			`no session cookie "authjs.session-token" in header (cookies seen: theme, __Secure-authjs.session-token.0, __Secure-authjs.session-token.1); ` +
+				`to read __Secure-authjs.session-token use --salt __Secure-authjs.session-token (Auth.js salts its keys with the cookie name)`},
+		{"v4 cookie name", nil, "", []string{"--secret", secretNew, "--cookie", "next-auth.session-token=" + v4},
+			`no session cookie "authjs.session-token" in header (cookies seen: next-auth.session-token); to read next-auth.session-token use --v4 --cookie-name next-auth.session-token`},
+		{"v5 cookie with --v4", nil, "", []string{"--v4", "--secret", secretNew, "--cookie", "authjs.session-token=" + v5},
+			`no session cookie "next-auth.session-token" in header (cookies seen: authjs.session-token); to read authjs.session-token (Auth.js v5) decode without --v4, with --salt authjs.session-token`},
+		{"many cookies", nil, "", []string{"--secret", secretNew, "--cookie", manyCookies(12)},
+			`no session cookie "authjs.session-token" in header (cookies seen: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 2 more)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"decode", "--now", at(now)}, tc.args...)
@@ -315,6 +362,7 @@ func TestDecodeFailures(t *testing.T) {
 			assert.Equal(t, "edgeauth: "+tc.want+"\n", r.stderr)
 			assert.NotContains(t, r.stderr, v5)
 			assert.NotContains(t, r.stderr, v4)
+			assert.NotContains(t, r.stderr, "eyJ", "no part of a token or cookie value")
 		})
 	}
 }
@@ -397,7 +445,9 @@ func TestCookie(t *testing.T) {
 	// Chunks of another name are not the session cookie.
 	r := cli(t, nil, "", "decode", "--secret", secretNew, "--now", at(now), "--cookie", cookieHeader("authjs.session-token", v5, 2), "--salt", secure)
 	assert.Equal(t, exitFail, r.code)
-	assert.Equal(t, "edgeauth: no session cookie in header\n", r.stderr)
+	assert.Equal(t, `edgeauth: no session cookie "__Secure-authjs.session-token" in header `+
+		`(cookies seen: theme, authjs.session-token.1, authjs.csrf-token, authjs.callback-url, authjs.session-token.0, other.session-token.0); `+
+		"to read authjs.session-token use --salt authjs.session-token (Auth.js salts its keys with the cookie name)\n", r.stderr)
 	// A chunk missing: the joined value is not the token.
 	parts := strings.Split(cookieHeader("authjs.session-token", v5, 3), "; ")
 	var dropped []string
@@ -497,6 +547,7 @@ func TestHelp(t *testing.T) {
 		"now":         {at(now)},
 		"cookie":      {"my.session-token=x"},
 		"cookie-name": {"my.session-token", "--cookie", "my.session-token=x"},
+		"format":      {"authjs"},
 	}
 	for name, only := range documented {
 		val, ok := values[name]

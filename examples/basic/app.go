@@ -77,7 +77,8 @@ func newApp(cfg appConfig) (http.Handler, error) {
 	m, err := edgeauth.New(edgeauth.Config{
 		Secrets:   cfg.Secrets,
 		Callbacks: edgeauth.Callbacks{JWT: jwtCallback, Session: sessionCallback},
-		// The first matching rule wins; paths no rule matches are public.
+		// The most specific matching rule decides, whatever the order;
+		// paths no rule matches are public.
 		Rules: []edgeauth.Rule{
 			{Pattern: "/dashboard/:path*"},
 			{Pattern: "/admin/:path*", Roles: []string{"admin"}},
@@ -214,10 +215,22 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, edgeauth.SafeCallbackURL(callback, a.origin), http.StatusSeeOther)
 }
 
+var signOutFailedPage = template.Must(template.New("signout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-out incomplete</title></head><body>
+<h1>Signed out in this browser only</h1>
+<p role="alert">Your sign-out could not be recorded, so it did not reach other copies of this session:
+another tab, or a copy of the cookie taken from this browser, stays signed in until the session expires.</p>
+<p>Try again in a moment: <a href="/login">sign in</a>, then use <b>Sign out everywhere</b>.</p>
+</body></html>
+`))
+
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	// The cookie is cleared even when revoking the token fails.
+	// The cookie is cleared even when revoking the token fails; the user must
+	// then learn that copies of it still work.
 	if err := a.m.SignOut(w, r); err != nil {
-		a.log.WarnContext(r.Context(), "sign-out: token not revoked", "error", err)
+		a.log.ErrorContext(r.Context(), "sign-out: session not revoked", "error", err)
+		a.render(w, http.StatusServiceUnavailable, signOutFailedPage, nil)
+		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

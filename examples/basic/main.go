@@ -18,15 +18,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/serve"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
 
@@ -64,7 +63,8 @@ func run(ctx context.Context, stderr io.Writer) error {
 			return err
 		}
 		defer client.Close()
-		store = redisstore.New(client, redisstore.Options{})
+		// The store logs, once, if this Redis can evict revocations.
+		store = redisstore.New(client, redisstore.Options{Logger: logger})
 	}
 
 	ln, err := net.Listen("tcp", addr)
@@ -82,42 +82,12 @@ func run(ctx context.Context, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	srv := newServer(handler)
 	storeName := "memory"
 	if store != nil {
 		storeName = "redis"
 	}
 	logger.Info("edgeauth example listening", "url", origin+"/", "revocations", storeName)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// newServer sets timeouts so that slow or idle clients cannot hold
-// connections open indefinitely.
-func newServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	return serve.Run(ctx, serve.New(handler), ln)
 }
 
 // originFor is the site's own origin for the address it listens on; an

@@ -24,8 +24,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/authjstest"
 	"github.com/edgeauth/edgeauth/internal/redistest"
+	"github.com/edgeauth/edgeauth/internal/serve"
 	"github.com/edgeauth/edgeauth/internal/testenv"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
@@ -71,7 +73,7 @@ func startApp(t *testing.T, cfg appConfig) string {
 	cfg.Origin = base
 	h, err := newApp(cfg)
 	require.NoError(t, err)
-	srv := newServer(h)
+	srv := serve.New(h)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -519,16 +521,23 @@ func TestRevocationAcrossInstances(t *testing.T) {
 	})
 }
 
-// TestRedisOutage stops Redis under a running instance: sessions fail closed
-// quickly, public pages keep working, nothing leaks, and service resumes
-// when Redis is back without restarting the app.
-func TestRedisOutage(t *testing.T) {
+// startAppOnRedis serves an app on its own redis-server, with a short revocation
+// timeout for tests that stop the server.
+func startAppOnRedis(t *testing.T) (*redistest.Server, string) {
+	t.Helper()
 	srv := redistest.StartServer(t)
-	base := startApp(t, appConfig{
+	return srv, startApp(t, appConfig{
 		Now:               newClock().Now,
 		Store:             newRedisStore(t, srv.Addr(), ""),
 		RevocationTimeout: 200 * time.Millisecond,
 	})
+}
+
+// TestRedisOutage stops Redis under a running instance: sessions fail closed
+// quickly, public pages keep working, nothing leaks, and service resumes
+// when Redis is back without restarting the app.
+func TestRedisOutage(t *testing.T) {
+	srv, base := startAppOnRedis(t)
 	alice := newBrowser(t)
 	signIn(t, alice, base, "alice")
 	assert.Equal(t, ident("alice", "admin"), identityOf(t, alice, base+"/dashboard", nil))
@@ -596,6 +605,55 @@ func TestRedisHung(t *testing.T) {
 		resp, _ := get(t, alice, base+"/")
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 	}
+}
+
+// TestSignOutNotRecorded: when the revocation cannot be written, the browser is still
+// signed out, and the page says that copies of the session still work, which they do.
+func TestSignOutNotRecorded(t *testing.T) {
+	assertReported := func(t *testing.T, c *http.Client, base string) {
+		t.Helper()
+		resp, body := send(t, c, http.MethodPost, base+"/logout", reqOpts{form: url.Values{}})
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		assert.Contains(t, body, "did not reach other copies of this session")
+		assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+		cleared := findCookie(resp.Cookies())
+		require.NotNil(t, cleared, "this browser is signed out all the same")
+		assert.Empty(t, cleared.Value)
+		resp, _ = get(t, c, base+"/dashboard")
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	}
+
+	t.Run("store full", func(t *testing.T) {
+		clk := newClock()
+		// Room for one revocation: alice's sign-out takes it, and bob, who holds none,
+		// cannot take it from her.
+		store := edgeauth.NewMemoryStore(edgeauth.MemoryStoreConfig{MaxEntries: 1, Now: clk.Now})
+		base := startApp(t, appConfig{Now: clk.Now, Store: store})
+		alice, bob := newBrowser(t), newBrowser(t)
+		signIn(t, alice, base, "alice")
+		resp, _ := send(t, alice, http.MethodPost, base+"/logout", reqOpts{form: url.Values{}})
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the first sign-out is recorded")
+
+		signIn(t, bob, base, "bob")
+		copied := sessionCookie(t, bob, base)
+		assertReported(t, bob, base)
+		assertAccepted(t, base, copied, "bob", "user")
+	})
+
+	t.Run("redis down", func(t *testing.T) {
+		srv, base := startAppOnRedis(t)
+		alice := newBrowser(t)
+		signIn(t, alice, base, "alice")
+		copied := sessionCookie(t, alice, base)
+		srv.Stop(t)
+		assertReported(t, alice, base)
+
+		srv.Restart(t)
+		require.Eventually(t, func() bool {
+			resp, _ := send(t, newBrowser(t), http.MethodGet, base+"/dashboard", reqOpts{cookie: copied})
+			return resp.StatusCode == http.StatusOK
+		}, 10*time.Second, 50*time.Millisecond, "the copy still works: the sign-out was never recorded")
+	})
 }
 
 // proc is the example binary running as a child process.
@@ -731,5 +789,27 @@ func TestBinary(t *testing.T) {
 
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
+		assert.NotContains(t, strings.Join(p.lines(), "\n"), "evict", "this Redis has no memory limit")
+	})
+
+	t.Run("REDIS_URL of a Redis that can evict", func(t *testing.T) {
+		addr := redistest.Start(t, "--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru")
+		p := startBinary(t, bin, true, "AUTH_SECRET="+testSecret, "REDIS_URL=redis://"+addr+"/0")
+		c := newBrowser(t)
+		signIn(t, c, p.base, "bob")
+		assert.Equal(t, ident("bob", "user"), identityOf(t, c, p.base+"/dashboard", nil))
+		c.CloseIdleConnections()
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
+
+		var warnings []string
+		for _, line := range p.lines() {
+			if strings.Contains(line, "evict") {
+				warnings = append(warnings, line)
+			}
+		}
+		require.Len(t, warnings, 1, "one warning, at the first revocation check: %q", p.lines())
+		assert.Contains(t, warnings[0], "level=ERROR")
+		assert.Contains(t, warnings[0], "maxmemory-policy=volatile-lru")
 	})
 }

@@ -1,9 +1,11 @@
 // Package authjstest runs the real Auth.js libraries (testdata/authjs/harness.mjs
-// under Node) so tests can compare edgeauth against them differentially.
+// under Node) so tests can compare edgeauth against them differentially; with
+// [StartIn] it runs another harness of the same protocol, such as Better
+// Auth's in testdata/betterauth.
 //
-// One harness process is shared per test binary; requests are serialized.
-// The protocol (ops and their request/response shapes) is documented in
-// testdata/authjs/README.md.
+// One harness process per directory is shared per test binary; requests are
+// serialized. The protocol (ops and their request/response shapes) is
+// documented in each directory's README.md.
 package authjstest
 
 import (
@@ -55,38 +57,60 @@ type Harness struct {
 	timeout time.Duration // per call; zero means callTimeout
 }
 
-var (
-	startOnce  sync.Once
-	shared     *Harness
+// started is the outcome of starting one directory's harness.
+type started struct {
+	once       sync.Once
+	h          *Harness
 	skipReason string
-	startErr   error
-)
-
-// Start returns a running harness, or skips the test when node/npm are not on
-// PATH and CI is unset. With CI set, missing node or a failed install fails
-// the test (t.Fatal), never a skip.
-func Start(t testing.TB) *Harness {
-	t.Helper()
-	startOnce.Do(func() { shared, skipReason, startErr = start() })
-	if skipReason != "" {
-		testenv.Missing(t, "authjstest: %s", skipReason)
-	}
-	if startErr != nil {
-		t.Fatalf("authjstest: %v", startErr)
-	}
-	return shared
+	err        error
 }
 
-// Dir returns the absolute path of testdata/authjs, found by walking up from
-// the working directory to go.mod.
-func Dir() (string, error) {
+var (
+	startedMu sync.Mutex
+	startedIn = map[string]*started{}
+)
+
+// Start returns the running Auth.js harness, or skips the test when node/npm
+// are not on PATH and CI is unset. With CI set, missing node or a failed
+// install fails the test (t.Fatal), never a skip.
+func Start(t testing.TB) *Harness {
+	t.Helper()
+	return StartIn(t, "authjs")
+}
+
+// StartIn is Start for the harness in testdata/<name>.
+func StartIn(t testing.TB, name string) *Harness {
+	t.Helper()
+	startedMu.Lock()
+	s := startedIn[name]
+	if s == nil {
+		s = new(started)
+		startedIn[name] = s
+	}
+	startedMu.Unlock()
+	s.once.Do(func() { s.h, s.skipReason, s.err = start(name) })
+	if s.skipReason != "" {
+		testenv.Missing(t, "authjstest: %s", s.skipReason)
+	}
+	if s.err != nil {
+		t.Fatalf("authjstest: %v", s.err)
+	}
+	return s.h
+}
+
+// Dir returns the absolute path of testdata/authjs.
+func Dir() (string, error) { return DirOf("authjs") }
+
+// DirOf returns the absolute path of testdata/<name>, found by walking up
+// from the working directory to go.mod.
+func DirOf(name string) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for d := wd; ; {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "testdata", "authjs"), nil
+			return filepath.Join(d, "testdata", name), nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
@@ -96,8 +120,8 @@ func Dir() (string, error) {
 	}
 }
 
-func start() (*Harness, string, error) {
-	dir, err := Dir()
+func start(name string) (*Harness, string, error) {
+	dir, err := DirOf(name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -122,7 +146,7 @@ func start() (*Harness, string, error) {
 	}
 	if !ok {
 		if _, err := exec.LookPath("npm"); err != nil {
-			return nil, "npm not found on PATH (needed to install testdata/authjs/node_modules)", nil
+			return nil, "npm not found on PATH (needed to install testdata/" + name + "/node_modules)", nil
 		}
 		if err := npmCI(dir); err != nil {
 			return nil, "", err
@@ -295,12 +319,12 @@ func startProc(dir string) (*proc, error) {
 	return p, nil
 }
 
-// harnessEnv drops variables that Auth.js would read, so results depend only
-// on the request.
+// harnessEnv drops variables that Auth.js or Better Auth would read, so
+// results depend only on the request.
 func harnessEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AUTH_") || strings.HasPrefix(kv, "NEXTAUTH_") {
+		if strings.HasPrefix(kv, "AUTH_") || strings.HasPrefix(kv, "NEXTAUTH_") || strings.HasPrefix(kv, "BETTER_AUTH_") {
 			continue
 		}
 		env = append(env, kv)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,6 +155,72 @@ func TestHarnessErrorsAndBadRequests(t *testing.T) {
 	assert.Equal(t, "0.41.3", ping.Versions["@auth/core"])
 	assert.Equal(t, "4.24.15", ping.Versions["next-auth"])
 	assert.Equal(t, "6.2.17", ping.Versions["jose"])
+}
+
+// The signIn op signs in through @auth/core's Credentials provider; with the
+// "sid" callback the token carries sid and auth_time, which the session op
+// (a read, or an update with client data) carries over unchanged.
+func TestSignInAndSessionOps(t *testing.T) {
+	h := Start(t)
+	const salt = "authjs.session-token"
+	sessionToken := func(setCookies []string) string {
+		t.Helper()
+		for _, c := range setCookies {
+			if v, ok := strings.CutPrefix(c, salt+"="); ok {
+				return strings.SplitN(v, ";", 2)[0]
+			}
+		}
+		t.Fatalf("no session cookie in %q", setCookies)
+		return ""
+	}
+	payload := func(token string) map[string]any {
+		t.Helper()
+		var dec decodeResp
+		require.NoError(t, h.Call(map[string]any{"op": "decode", "lib": "v5", "secret": "s", "salt": salt, "token": token, "now": now + 10}, &dec))
+		return dec.Payload
+	}
+	type result struct {
+		Status     int      `json:"status"`
+		Location   string   `json:"location"`
+		SetCookies []string `json:"setCookies"`
+	}
+	signIn := func(callbacks string) map[string]any {
+		var out result
+		require.NoError(t, h.Call(map[string]any{"op": "signIn", "secret": "s", "callbacks": callbacks,
+			"user": map[string]any{"id": "u1", "name": "Ada"}, "now": now}, &out))
+		assert.Equal(t, 302, out.Status)
+		assert.Equal(t, "http://localhost:3000/", out.Location)
+		p := payload(sessionToken(out.SetCookies))
+		p["_token"] = sessionToken(out.SetCookies)
+		return p
+	}
+
+	plain := signIn("default")
+	assert.Equal(t, "u1", plain["sub"])
+	assert.Equal(t, "Ada", plain["name"])
+	assert.NotContains(t, plain, "sid")
+	assert.NotContains(t, plain, "auth_time")
+
+	withSid := signIn("sid")
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, withSid["sid"])
+	assert.Equal(t, float64(now), withSid["auth_time"])
+	assert.NotEqual(t, withSid["sid"], signIn("sid")["sid"], "a new sid per sign-in")
+
+	var read result
+	require.NoError(t, h.Call(map[string]any{"op": "session", "secret": "s", "callbacks": "sid",
+		"cookieHeader": salt + "=" + withSid["_token"].(string), "now": now + 5,
+		"data": map[string]any{"sid": "client", "auth_time": 1}}, &read))
+	updated := payload(sessionToken(read.SetCookies))
+	assert.Equal(t, withSid["sid"], updated["sid"])
+	assert.Equal(t, withSid["auth_time"], updated["auth_time"])
+	assert.Equal(t, float64(now+5), updated["iat"])
+	assert.NotEqual(t, withSid["jti"], updated["jti"])
+
+	var herr *Error
+	require.ErrorAs(t, h.Call(map[string]any{"op": "signIn", "secret": "s", "user": map[string]any{"id": 1}}, nil), &herr)
+	assert.Contains(t, herr.Message, `"user"`)
+	require.ErrorAs(t, h.Call(map[string]any{"op": "session", "secret": "s", "callbacks": "nope"}, nil), &herr)
+	assert.Contains(t, herr.Message, `"callbacks"`)
 }
 
 func TestConcurrentCallsStayPaired(t *testing.T) {

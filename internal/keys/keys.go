@@ -1,5 +1,5 @@
-// Package keys derives Auth.js and next-auth v4 encryption keys and their
-// RFC 7638 thumbprints.
+// Package keys derives Auth.js, next-auth v4 and Better Auth encryption keys
+// and their RFC 7638 thumbprints.
 package keys
 
 import (
@@ -29,11 +29,30 @@ func NextAuthV4(secret, salt string) ([]byte, error) {
 // hashed with SHA-512 for a 64-byte key and SHA-256 otherwise, as @auth/core
 // computes the "kid" header (sha${byteLength << 3}).
 func Thumbprint(key []byte) string {
-	jwk := `{"k":"` + base64.RawURLEncoding.EncodeToString(key) + `","kty":"oct"}`
 	if len(key) == 64 {
-		sum := sha512.Sum512([]byte(jwk))
+		sum := sha512.Sum512(jwk(key))
 		return base64.RawURLEncoding.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256([]byte(jwk))
+	return ThumbprintSHA256(key)
+}
+
+// ThumbprintSHA256 is the RFC 7638 thumbprint hashed with SHA-256 whatever
+// the key's length, as Better Auth computes the "kid" of its 64-byte key.
+func ThumbprintSHA256(key []byte) string {
+	sum := sha256.Sum256(jwk(key))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// jwk is the thumbprint input of a symmetric key: its required members in
+// lexicographic order, no whitespace.
+func jwk(key []byte) []byte {
+	return []byte(`{"k":"` + base64.RawURLEncoding.EncodeToString(key) + `","kty":"oct"}`)
+}
+
+// BetterAuth derives Better Auth's cookie-cache key (better-auth
+// crypto/jwt.ts): 64 bytes for A256CBC-HS512, info "BetterAuth.js Generated
+// Encryption Key" without the salt, which is "better-auth-session" for the
+// session cache.
+func BetterAuth(secret, salt string) ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(secret), []byte(salt), "BetterAuth.js Generated Encryption Key", 64)
 }

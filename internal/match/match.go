@@ -22,7 +22,7 @@ import (
 )
 
 // ErrPattern is the class of every Compile error.
-var ErrPattern = errors.New("match: invalid pattern")
+var ErrPattern = errors.New("invalid pattern")
 
 // maxTokens bounds a pattern so that the matcher's state fits one uint64.
 const maxTokens = 63
@@ -84,12 +84,12 @@ func Compile(pattern string) (*Pattern, error) {
 		if seg[0] == ':' {
 			toks, err := param(seg)
 			if err != nil {
-				return nil, fmt.Errorf("%w %q: %s", ErrPattern, pattern, err)
+				return nil, segmentError(pattern, err)
 			}
 			p.toks = append(p.toks, toks...)
 		} else {
 			if err := checkLiteral(seg); err != nil {
-				return nil, fmt.Errorf("%w %q: %s", ErrPattern, pattern, err)
+				return nil, segmentError(pattern, err)
 			}
 			p.toks = append(p.toks, token{kind: literal, lit: seg})
 		}
@@ -100,6 +100,64 @@ func Compile(pattern string) (*Pattern, error) {
 	return p, nil
 }
 
+// segmentError reports a bad segment and, for a pattern in another router's
+// syntax, the Next.js matcher that means the same.
+func segmentError(pattern string, err error) error {
+	if fix, ok := translate(pattern); ok {
+		return fmt.Errorf("%w %q: not Next.js matcher syntax; use %q", ErrPattern, pattern, fix)
+	}
+	return fmt.Errorf("%w %q: %s", ErrPattern, pattern, err)
+}
+
+// translate rewrites the wildcards of chi, gin, Echo and net/http.ServeMux
+// patterns: "*" and "**" become ":path*", "*name" ":name*", "{name}"
+// ":name", "{name...}" ":name*", and a final "{$}" is dropped. It reports
+// false when nothing was rewritten or the result does not compile.
+func translate(pattern string) (string, bool) {
+	segs := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
+	changed := false
+	for i, seg := range segs {
+		inner, braced := strings.CutPrefix(seg, "{")
+		if braced {
+			if inner, braced = strings.CutSuffix(inner, "}"); !braced {
+				return "", false
+			}
+		}
+		switch {
+		case seg == "*" || seg == "**":
+			segs[i] = ":path*"
+		case len(seg) > 1 && seg[0] == '*' && isName(seg[1:]):
+			segs[i] = ":" + seg[1:] + "*"
+		case braced && inner == "$" && i == len(segs)-1:
+			segs[i] = ""
+		case braced && strings.HasSuffix(inner, "...") && isName(strings.TrimSuffix(inner, "...")):
+			segs[i] = ":" + strings.TrimSuffix(inner, "...") + "*"
+		case braced && isName(inner):
+			segs[i] = ":" + inner
+		default:
+			continue
+		}
+		changed = true
+	}
+	fix := "/" + strings.TrimSuffix(strings.Join(segs, "/"), "/")
+	if !changed {
+		return "", false
+	}
+	if _, err := Compile(fix); err != nil {
+		return "", false
+	}
+	return fix, true
+}
+
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func param(seg string) ([]token, error) {
 	name, mod := seg[1:], byte(0)
 	if n := len(name); n > 0 && strings.IndexByte("?*+", name[n-1]) >= 0 {
@@ -108,10 +166,8 @@ func param(seg string) ([]token, error) {
 	if name == "" {
 		return nil, errors.New("parameter without a name")
 	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return nil, fmt.Errorf("parameter %q: only whole-segment :name, :name?, :name* and :name+ are supported", seg)
-		}
+	if !isName(name) {
+		return nil, fmt.Errorf("parameter %q: only whole-segment :name, :name?, :name* and :name+ are supported", seg)
 	}
 	switch mod {
 	case '?':

@@ -23,9 +23,10 @@ const (
 
 // Server is a redis-server process bound to a fixed loopback port.
 type Server struct {
-	bin  string
-	dir  string
-	port int
+	bin   string
+	dir   string
+	port  int
+	extra []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -34,21 +35,22 @@ type Server struct {
 }
 
 // Start starts a redis-server for the test and returns its address ("127.0.0.1:port").
-// It is stopped when the test ends.
-func Start(t testing.TB) string {
+// It is stopped when the test ends. config is extra redis-server arguments, such as
+// "--maxmemory", "1mb".
+func Start(t testing.TB, config ...string) string {
 	t.Helper()
-	return StartServer(t).Addr()
+	return StartServer(t, config...).Addr()
 }
 
 // StartServer is Start returning the Server, for tests that stop and restart it.
 // Without redis-server on PATH the test is skipped, or fails when CI is set.
-func StartServer(t testing.TB) *Server {
+func StartServer(t testing.TB, config ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		testenv.Missing(t, "redis-server not found on PATH; install it (apt-get install redis-server) to run this test")
 	}
-	s := &Server{bin: bin, dir: t.TempDir()}
+	s := &Server{bin: bin, dir: t.TempDir(), extra: config}
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
 			t.Errorf("redistest: stopping redis-server: %v", err)
@@ -95,7 +97,7 @@ func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := &syncBuffer{}
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
@@ -103,7 +105,8 @@ func (s *Server) start() error {
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--logfile", "",
-	)
+	}
+	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	cmd.Dir = s.dir
 	cmd.Stdout = out
 	cmd.Stderr = out

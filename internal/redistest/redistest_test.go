@@ -1,9 +1,12 @@
 package redistest
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,4 +72,31 @@ func TestMissingBinary(t *testing.T) {
 	r = runStart(t)
 	assert.Contains(t, r.failed, "redis-server not found")
 	assert.Empty(t, r.skipped)
+}
+
+func TestExtraConfig(t *testing.T) {
+	s := StartServer(t, "--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru", "--rename-command", "CONFIG", "")
+	require.NoError(t, ping(s.Addr()))
+	// CONFIG is renamed away: the server must reject it, proving the arguments arrived.
+	assert.Contains(t, command(t, s.Addr(), "CONFIG", "GET", "maxmemory"), "unknown command")
+	s.Restart(t)
+	assert.Contains(t, command(t, s.Addr(), "CONFIG", "GET", "maxmemory"), "unknown command", "Restart keeps the configuration")
+}
+
+// command sends one RESP command and returns the first reply line.
+func command(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(time.Second)))
+	req := fmt.Sprintf("*%d\r\n", len(args))
+	for _, a := range args {
+		req += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+	}
+	_, err = c.Write([]byte(req))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	require.NoError(t, err)
+	return line
 }

@@ -12,6 +12,11 @@ import (
 // this value, so errors.Is answers the same for every store.
 var ErrInvalid = errors.New("edgeauth: invalid revocation")
 
+// ErrFull is returned by a store that cannot record a revocation without
+// forgetting a live one. edgeauth.ErrStoreFull and redisstore.ErrStoreFull
+// are this value.
+var ErrFull = errors.New("edgeauth: revocation store full")
+
 // CutoffSecond is the whole-second cutoff a store records for a ban issued
 // at before, rounded up: iat has whole seconds, so a ban at 12:00:00.7 must
 // reject a token with iat 12:00:00.
@@ -22,3 +27,9 @@ func CutoffSecond(before time.Time) int64 {
 	}
 	return s
 }
+
+// CollapseCutoff is the cutoff, in Unix seconds, that replaces a user's
+// denylisted sessions at now: the next whole second, so that every session
+// signed in up to now (sign-in times have whole seconds) is rejected,
+// including each one the denylist held.
+func CollapseCutoff(now time.Time) int64 { return now.Unix() + 1 }

@@ -8,27 +8,19 @@
 // A request's "_rid" (if present) is echoed back so a client can pair
 // responses with requests. See README.md for the ops.
 
+// First, so that nothing the libraries print reaches stdout.
+import { serve } from "../harness-protocol.mjs"
 import { createRequire } from "node:module"
-import { Console } from "node:console"
-import { createInterface } from "node:readline"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-
-// Keep stdout for protocol lines only: libraries log via console.log/debug
-// (Auth.js debug logger, SessionStore chunk logging).
-const writeLine = process.stdout.write.bind(process.stdout)
-const errConsole = new Console({ stdout: process.stderr, stderr: process.stderr })
-for (const key of Object.keys(console)) {
-  if (typeof console[key] === "function" && typeof errConsole[key] === "function") {
-    console[key] = errConsole[key].bind(errConsole)
-  }
-}
-process.stdout.write = (...args) => process.stderr.write(...args)
 
 const here = (p) => new URL(p, import.meta.url)
 const require = createRequire(import.meta.url)
 
 const { Auth } = await import("@auth/core")
+const { default: Credentials } = await import("@auth/core/providers/credentials")
+const sidCallback = await import("./sid-callback.mjs")
+const articleConfig = (await import("./auth.config.mjs")).default
 const v5jwt = await import("@auth/core/jwt")
 // Not in @auth/core's exports map, so import by file path.
 const v5cookie = await import(here("./node_modules/@auth/core/lib/utils/cookie.js"))
@@ -45,40 +37,6 @@ const pkgVersion = (rel) =>
   JSON.parse(readFileSync(here(`./node_modules/${rel}/package.json`), "utf8")).version
 
 const silentLogger = { error() {}, warn() {}, debug() {} }
-
-// ---- fake clock ----------------------------------------------------------
-
-const RealDate = globalThis.Date
-
-async function withClock(now, fn) {
-  if (now === undefined || now === null) return await fn()
-  if (typeof now !== "number" || !Number.isFinite(now)) {
-    throw new TypeError('"now" must be a finite number of Unix seconds')
-  }
-  const ms = now * 1000
-  // Proxy rather than subclass so `Date()` (call) and instanceof keep working.
-  const FakeDate = new Proxy(RealDate, {
-    construct(target, args, newTarget) {
-      return Reflect.construct(target, args.length === 0 ? [ms] : args, newTarget)
-    },
-    apply() {
-      return new RealDate(ms).toString()
-    },
-    get(target, prop, receiver) {
-      if (prop === "now") return () => ms
-      return Reflect.get(target, prop, receiver)
-    },
-  })
-  const realNow = RealDate.now
-  globalThis.Date = FakeDate
-  RealDate.now = () => ms // for code holding a reference to the real Date
-  try {
-    return await fn()
-  } finally {
-    globalThis.Date = RealDate
-    RealDate.now = realNow
-  }
-}
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -153,6 +111,38 @@ function collectingLogger(logs) {
       logs.push({ level: "warn", name: String(code) })
     },
     debug() {},
+  }
+}
+
+// mergeCookies applies Set-Cookie lines to a Cookie header, as a browser
+// does for one site (deleted cookies dropped).
+function mergeCookies(header, setCookies) {
+  const jar = new Map()
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=")
+    if (i > 0) jar.set(part.slice(0, i).trim(), part.slice(i + 1).trim())
+  }
+  for (const line of setCookies) {
+    const pair = line.split(";")[0]
+    const i = pair.indexOf("=")
+    const name = pair.slice(0, i).trim()
+    const value = pair.slice(i + 1).trim()
+    if (value === "" || /;\s*max-age=0/i.test(line)) jar.delete(name)
+    else jar.set(name, value)
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join("; ")
+}
+
+// flowResult is what the signIn and signOut ops answer; cookie is the Cookie
+// header the request carried.
+function flowResult(res, cookie, logs) {
+  const setCookies = res.headers.getSetCookie()
+  return {
+    status: res.status,
+    location: res.headers.get("location"),
+    setCookies,
+    cookieHeader: mergeCookies(cookie, setCookies),
+    logs,
   }
 }
 
@@ -255,41 +245,21 @@ const ops = {
   },
 
   async session(req) {
-    const headers = new Headers()
-    if (typeof req.cookieHeader === "string") headers.set("cookie", req.cookieHeader)
-    const session = { strategy: "jwt" }
-    if (req.maxAge !== undefined) session.maxAge = req.maxAge
-    if (req.updateAge !== undefined) session.updateAge = req.updateAge
     const logs = []
-    const config = {
-      providers: [],
-      secret: req.secret,
-      trustHost: true,
-      basePath: "/api/auth",
-      session,
-      logger: collectingLogger(logs),
+    const config = authConfig(req, logs)
+    const headers = new Headers()
+    const url = req.url ?? `${authBase}/session`
+    let init = { headers }
+    if (req.data !== undefined) {
+      // update(data): a POST with a CSRF token, as the React client sends it.
+      const csrf = await csrfToken(config)
+      headers.set("content-type", "application/json")
+      init = { method: "POST", headers, body: JSON.stringify({ csrfToken: csrf.token, data: req.data }) }
+      headers.set("cookie", joinCookies(csrf.cookie, req.cookieHeader))
+    } else if (typeof req.cookieHeader === "string") {
+      headers.set("cookie", req.cookieHeader)
     }
-    if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
-    if (req.callbacks === "article") {
-      config.callbacks = {
-        jwt({ token, user }) {
-          if (user) {
-            token.id = user.id
-            token.role = user.role
-          }
-          return token
-        },
-        session({ session, token }) {
-          session.user.id = token.id
-          session.user.role = token.role
-          return session
-        },
-      }
-    } else if (req.callbacks !== undefined && req.callbacks !== "default") {
-      throw new TypeError('"callbacks" must be "article" or absent')
-    }
-    const url = req.url ?? "http://localhost:3000/api/auth/session"
-    const res = await Auth(new Request(url, { headers }), config)
+    const res = await Auth(new Request(url, init), config)
     const text = await res.text()
     let body = null
     let bodyText
@@ -308,51 +278,85 @@ const ops = {
     if (bodyText !== undefined) out.bodyText = bodyText
     return out
   },
+
+  // A sign-in through the Credentials provider, as a browser does it: GET
+  // /csrf, then POST /callback/credentials with the token and its cookie.
+  async signIn(req) {
+    const user = req.user
+    if (user === null || typeof user !== "object" || typeof user.id !== "string") {
+      throw new TypeError('"user" must be an object with a string "id"')
+    }
+    const origin = req.origin ?? defaultOrigin
+    const logs = []
+    const config = authConfig(req, logs)
+    config.providers = [Credentials({ credentials: { username: {} }, authorize: () => ({ ...user }) })]
+    const csrf = await csrfToken(config, origin)
+    const body = new URLSearchParams({ csrfToken: csrf.token, username: user.id, callbackUrl: `${origin}/` })
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const res = await Auth(new Request(`${origin}/api/auth/callback/credentials`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
+  },
+
+  // A sign-out as a browser does it: GET /csrf, then POST /signout with the
+  // token, its cookie and the session cookies of req.cookieHeader.
+  async signOut(req) {
+    const origin = req.origin ?? defaultOrigin
+    const logs = []
+    const config = authConfig(req, logs)
+    const csrf = await csrfToken(config, origin)
+    const cookie = joinCookies(csrf.cookie, req.cookieHeader)
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", cookie })
+    const body = new URLSearchParams({ csrfToken: csrf.token })
+    const res = await Auth(new Request(`${origin}/api/auth/signout`, { method: "POST", headers, body }), config)
+    return flowResult(res, cookie, logs)
+  },
 }
 
-// ---- main loop ---------------------------------------------------------------
+// defaultOrigin is the app's origin when a request names none; an https
+// origin makes Auth.js use __Secure- and __Host- cookie names.
+const defaultOrigin = "http://localhost:3000"
+const authBase = `${defaultOrigin}/api/auth`
 
-function errorResponse(e) {
-  const name = e?.name ?? "Error"
-  const out = { error: `${name}: ${e?.message ?? String(e)}` }
-  if (typeof e?.code === "string") out.code = e.code
-  return out
+// authConfig is the Auth.js configuration the session, signIn and signOut
+// ops share.
+function authConfig(req, logs) {
+  const session = { strategy: "jwt" }
+  if (req.maxAge !== undefined) session.maxAge = req.maxAge
+  if (req.updateAge !== undefined) session.updateAge = req.updateAge
+  const config = {
+    providers: [],
+    secret: req.secret,
+    trustHost: true,
+    basePath: "/api/auth",
+    session,
+    logger: collectingLogger(logs),
+  }
+  if (req.secureCookie !== undefined) config.useSecureCookies = !!req.secureCookie
+  if (req.callbacks === "article") {
+    config.callbacks = { ...articleConfig.callbacks }
+  } else if (req.callbacks === "sid") {
+    config.callbacks = { ...sidCallback.callbacks }
+  } else if (req.callbacks !== undefined && req.callbacks !== "default") {
+    throw new TypeError('"callbacks" must be "article", "sid" or absent')
+  }
+  return config
 }
 
-async function handle(line) {
-  let req
-  try {
-    req = JSON.parse(line)
-  } catch (e) {
-    return errorResponse(e)
-  }
-  if (req === null || typeof req !== "object" || Array.isArray(req)) {
-    return errorResponse(new TypeError("request must be a JSON object"))
-  }
-  const rid = req._rid
-  let out
-  try {
-    const op = Object.hasOwn(ops, req.op) ? ops[req.op] : undefined
-    if (!op) throw new TypeError(`unknown op ${JSON.stringify(req.op)}`)
-    out = await withClock(req.now, () => op(req))
-  } catch (e) {
-    out = errorResponse(e)
-  }
-  return rid === undefined ? out : { _rid: rid, ...out }
+// csrfToken asks the app at origin for a CSRF token; cookie is the
+// "name=value" pair to send back.
+async function csrfToken(config, origin = defaultOrigin) {
+  const res = await Auth(new Request(`${origin}/api/auth/csrf`), config)
+  const { csrfToken: token } = await res.json()
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ")
+  return { token, cookie }
 }
 
-process.on("uncaughtException", (e) => console.error("[harness] uncaught:", e))
-process.on("unhandledRejection", (e) => console.error("[harness] unhandled rejection:", e))
-
-const rl = createInterface({ input: process.stdin, crlfDelay: Infinity })
-for await (const line of rl) {
-  if (line.trim() === "") continue
-  const out = await handle(line)
-  let text
-  try {
-    text = JSON.stringify(out)
-  } catch (e) {
-    text = JSON.stringify({ ...(out?._rid !== undefined && { _rid: out._rid }), ...errorResponse(e) })
-  }
-  writeLine(text + "\n")
+function joinCookies(...headers) {
+  return headers.filter((h) => typeof h === "string" && h !== "").join("; ")
 }
+
+await serve(ops)
