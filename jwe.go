@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -14,6 +13,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/edgeauth/edgeauth/internal/jsonscan"
+	"github.com/edgeauth/edgeauth/internal/jwefast"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
 
@@ -85,6 +86,7 @@ type Codec struct {
 	tolerance time.Duration
 	now       func() time.Time
 	keys      []derivedKeys
+	fast      *jwefast.Opener // the headers Auth.js and next-auth write
 }
 
 type derivedKeys struct {
@@ -146,7 +148,33 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 		}
 		c.keys = append(c.keys, k)
 	}
+	var err error
+	if c.fast, err = jwefast.New(c.fastRoutes()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	return c, nil
+}
+
+// fastRoutes are the exact headers Auth.js and next-auth write, each with
+// the keys open's general path would try: the kid's key, or every key in
+// order. next-auth v4 ignores kid, so only its kid-less header is routed.
+func (c *Codec) fastRoutes() []jwefast.Route {
+	gcm := jwefast.Route{Enc: jwefast.A256GCM}
+	cbc := jwefast.Route{Enc: jwefast.A256CBCHS512}
+	for _, k := range c.keys {
+		gcm.Keys = append(gcm.Keys, k.gcm)
+		cbc.Keys = append(cbc.Keys, k.cbc)
+	}
+	if c.format == FormatNextAuthV4 {
+		return []jwefast.Route{gcm}
+	}
+	routes := []jwefast.Route{gcm, cbc}
+	for _, k := range c.keys {
+		routes = append(routes,
+			jwefast.Route{Enc: jwefast.A256CBCHS512, Kid: k.cbcKid, Keys: [][]byte{k.cbc}},
+			jwefast.Route{Enc: jwefast.A256GCM, Kid: k.gcmKid, Keys: [][]byte{k.gcm}})
+	}
+	return routes
 }
 
 // SecretsFromEnv returns the secrets in the environment in Auth.js's order:
@@ -253,8 +281,19 @@ func (c *Codec) open(token string) ([]byte, error) {
 	if len(token) > MaxTokenSize {
 		return nil, ErrTooLarge
 	}
+	// A known header skips go-jose's JSON parsing and cipher setup, with the
+	// same outcome. A token it opens has the shape checkCompactShape
+	// requires (jwefast decodes strictly), so only failures pay for that
+	// check; every other header takes the general path below.
+	plaintext, known, err := c.fast.Open(token)
+	if known && err == nil {
+		return plaintext, nil
+	}
 	if err := checkCompactShape(token); err != nil {
 		return nil, err
+	}
+	if known {
+		return nil, ErrDecrypt // a well-shaped token jwefast rejects fails to decrypt
 	}
 	h, err := parseHeader(token[:strings.IndexByte(token, '.')])
 	if err != nil {
@@ -281,6 +320,16 @@ func (c *Codec) open(token string) ([]byte, error) {
 	obj, err := jose.ParseEncryptedCompact(token, keyAlgorithms, allowed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// go-jose opens a tag segment longer than the tag as the end of the
+	// ciphertext, which would give every token many spellings; RFC 7518
+	// and the JavaScript libraries take exactly the algorithm's tag.
+	tagSize := 16
+	if enc == jose.A256CBC_HS512 {
+		tagSize = 32
+	}
+	if base64.RawURLEncoding.DecodedLen(len(token)-strings.LastIndexByte(token, '.')-1) != tagSize {
+		return nil, ErrDecrypt
 	}
 	for _, key := range candidates {
 		if plaintext, err := obj.Decrypt(key); err == nil {
@@ -418,45 +467,50 @@ func parseHeader(segment string) (*header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	raw = trimJSONSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+	var room [8]jsonscan.Member
+	members, ok := jsonscan.Object(raw, room[:0])
+	if !ok {
 		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
 	}
 	h := new(header)
-	err = scanObject(raw, func(key, value []byte) error {
-		name := string(key)
-		if bytes.IndexByte(key, '\\') >= 0 {
-			var err error
-			if name, err = unquote(key); err != nil {
-				return err
-			}
-			name = `"` + name + `"`
+	for _, m := range members {
+		if err := h.set(m.Name, m.Value); err != nil {
+			return nil, fmt.Errorf("%w: header", ErrMalformed)
 		}
-		switch name {
-		case `"alg"`, `"enc"`:
-			s, err := unquote(value)
-			if err != nil || value[0] != '"' {
-				return fmt.Errorf("%w: header %s", ErrMalformed, name)
-			}
-			if name == `"alg"` {
-				h.alg = s
-			} else {
-				h.enc = s
-			}
-		case `"kid"`:
-			if value[0] != '"' {
-				return fmt.Errorf("%w: header kid", ErrMalformed)
-			}
-			h.kid, h.hasKid = value, true
-		case `"zip"`, `"crit"`:
-			h.zipCrit = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: header", ErrMalformed)
 	}
 	return h, nil
+}
+
+// set records one member of the header, given its raw name and value.
+func (h *header) set(key, value []byte) error {
+	name := string(key)
+	if bytes.IndexByte(key, '\\') >= 0 {
+		var err error
+		if name, err = unquote(key); err != nil {
+			return err
+		}
+		name = `"` + name + `"`
+	}
+	switch name {
+	case `"alg"`, `"enc"`:
+		s, err := unquote(value)
+		if err != nil || value[0] != '"' {
+			return fmt.Errorf("%w: header %s", ErrMalformed, name)
+		}
+		if name == `"alg"` {
+			h.alg = s
+		} else {
+			h.enc = s
+		}
+	case `"kid"`:
+		if value[0] != '"' {
+			return fmt.Errorf("%w: header kid", ErrMalformed)
+		}
+		h.kid, h.hasKid = value, true
+	case `"zip"`, `"crit"`:
+		h.zipCrit = true
+	}
+	return nil
 }
 
 func (c *Codec) checkTimes(t *Token) error {

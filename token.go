@@ -7,8 +7,11 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/edgeauth/edgeauth/internal/jsonscan"
 )
 
 // maxNumericDate bounds iat/exp/nbf (9999-12-31T23:59:59Z) so that no
@@ -88,48 +91,85 @@ func (t *Token) UnmarshalJSON(data []byte) error {
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalidClaims)
 	}
-	// Validating first lets the scanner below assume well-formed JSON.
-	if !json.Valid(data) {
+	// One pass validates (exactly as json.Valid) and finds the members; a
+	// session's fit in room, on the stack.
+	var room [16]jsonscan.Member
+	members, ok := jsonscan.Object(data, room[:0])
+	if !ok {
 		return fmt.Errorf("%w: payload is not valid JSON", ErrInvalidClaims)
 	}
 	*t = Token{}
-	return scanObject(data, func(rawKey, value []byte) error {
-		key, err := claimName(rawKey)
-		if err != nil {
+	// The strings the claims need share one allocation.
+	var strs strings.Builder
+	strs.Grow(stringBytes(members))
+	for _, m := range members {
+		if err := t.decodeClaim(&strs, m.Name, m.Value); err != nil {
 			return err
 		}
-		t.DeleteClaim(key)
+	}
+	return nil
+}
+
+// stringBytes bounds the bytes of the strings decodeClaim makes: the names
+// but the standard ones, and the values of the typed string claims.
+func stringBytes(members []jsonscan.Member) int {
+	n := 0
+	for _, m := range members {
+		switch string(m.Name) {
+		case `"sub"`, `"name"`, `"email"`, `"picture"`, `"jti"`, `"sid"`:
+			n += len(m.Value)
+		case `"iat"`, `"exp"`, `"nbf"`, `"auth_time"`:
+		default:
+			n += len(m.Name)
+		}
+	}
+	return n
+}
+
+// decodeClaim sets the claim of one member, given its raw name and value;
+// strs holds the strings it makes.
+func (t *Token) decodeClaim(strs *strings.Builder, rawKey, value []byte) error {
+	key, err := claimName(strs, rawKey)
+	if err != nil {
+		return err
+	}
+	// A repeated name replaces the earlier value, typed or raw.
+	if f := t.stringField(key); f != nil {
 		// An empty string stays raw, so that encoding writes it back.
-		if f := t.stringField(key); f != nil && value[0] == '"' && len(value) > 2 {
-			s, err := unquote(value)
+		if value[0] == '"' && len(value) > 2 {
+			s, err := unquoteTo(strs, value)
 			if err != nil {
 				return fmt.Errorf("%w: claim %q", ErrInvalidClaims, key)
 			}
 			*f = s
+			delete(t.Claims, key)
 			return nil
 		}
-		if f := t.timeField(key); f != nil {
-			tm, err := parseNumericDate(value)
-			if err == nil {
-				*f = tm
-				return nil
-			}
-			// jose checks iat and exp, not auth_time: an odd one stays raw.
-			if key != "auth_time" {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
-			}
+		*f = ""
+	}
+	if f := t.timeField(key); f != nil {
+		tm, err := parseNumericDate(value)
+		if err == nil {
+			*f = tm
+			delete(t.Claims, key)
+			return nil
 		}
-		if key == "nbf" {
-			if _, err := parseNumericDate(value); err != nil {
-				return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
-			}
+		// jose checks iat and exp, not auth_time: an odd one stays raw.
+		if key != "auth_time" {
+			return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 		}
-		if t.Claims == nil {
-			t.Claims = make(map[string]json.RawMessage, 4)
+		*f = time.Time{}
+	}
+	if key == "nbf" {
+		if _, err := parseNumericDate(value); err != nil {
+			return fmt.Errorf("%w: claim %q: %v", ErrInvalidClaims, key, err)
 		}
-		t.Claims[key] = value
-		return nil
-	})
+	}
+	if t.Claims == nil {
+		t.Claims = make(map[string]json.RawMessage, 4)
+	}
+	t.Claims[key] = value
+	return nil
 }
 
 // trimJSONSpace trims the four whitespace bytes JSON allows, and no others
@@ -146,8 +186,8 @@ func trimJSONSpace(b []byte) []byte {
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// claimName decodes a member name, without allocating for the standard ones.
-func claimName(raw []byte) (string, error) {
+// claimName decodes a member name into strs, without copying the standard ones.
+func claimName(strs *strings.Builder, raw []byte) (string, error) {
 	switch string(raw) {
 	case `"sub"`:
 		return "sub", nil
@@ -170,96 +210,30 @@ func claimName(raw []byte) (string, error) {
 	case `"auth_time"`:
 		return "auth_time", nil
 	}
-	key, err := unquote(raw)
+	key, err := unquoteTo(strs, raw)
 	if err != nil {
 		return "", fmt.Errorf("%w: claim name", ErrInvalidClaims)
 	}
 	return key, nil
 }
 
-// scanObject calls fn for each member of a JSON object that json.Valid
-// accepted, with the raw (quoted) name and value, sharing data's memory.
-// It avoids encoding/json's reflection, which dominated the cost of a decode.
-func scanObject(data []byte, fn func(key, value []byte) error) error {
-	i := skipSpace(data, 1)
-	if data[i] == '}' {
-		return nil
-	}
-	for {
-		end := skipString(data, i)
-		key := data[i:end]
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // ':'
-		end = skipValue(data, i)
-		if err := fn(key, data[i:end:end]); err != nil {
-			return err
-		}
-		i = skipSpace(data, end)
-		if data[i] == '}' {
-			return nil
-		}
-		i = skipSpace(data, i+1) // ','
-	}
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at data[i] == '"'.
-func skipString(data []byte, i int) int {
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(data)
-}
-
-// skipValue returns the index after the value starting at data[i].
-func skipValue(data []byte, i int) int {
-	switch data[i] {
-	case '"':
-		return skipString(data, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(data); i++ {
-			switch data[i] {
-			case '"':
-				i = skipString(data, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(data)
-	}
-	for ; i < len(data); i++ {
-		switch data[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-	}
-	return len(data)
-}
-
 // unquote decodes a JSON string literal, cheaply when it has no escapes
 // and is valid UTF-8. Invalid bytes become U+FFFD as in encoding/json (the
 // TextDecoder jose reads payloads with replaces them too): otherwise "\xff"
 // and "\xfe" would be two claim names here and one in Auth.js.
-func unquote(raw []byte) (string, error) {
+func unquote(raw []byte) (string, error) { return unquoteTo(nil, raw) }
+
+// unquoteTo is unquote appending the common case to strs, when not nil,
+// instead of allocating: strings.Builder never moves what it has written
+// while it has room, so the string stays valid.
+func unquoteTo(strs *strings.Builder, raw []byte) (string, error) {
 	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+		if strs == nil {
+			return string(raw[1 : len(raw)-1]), nil
+		}
+		start := strs.Len()
+		strs.Write(raw[1 : len(raw)-1])
+		return strs.String()[start:], nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)

@@ -176,6 +176,17 @@ function flipMiddle(token, segment) {
   return parts.join(".")
 }
 
+// The last ciphertext byte moved to the front of the tag: ciphertext||tag
+// is unchanged, only the split between the segments moves.
+function moveIntoTag(token) {
+  const parts = token.split(".")
+  const ct = Buffer.from(parts[3], "base64url")
+  const tag = Buffer.from(parts[4], "base64url")
+  parts[3] = ct.subarray(0, ct.length - 1).toString("base64url")
+  parts[4] = Buffer.concat([ct.subarray(ct.length - 1), tag]).toString("base64url")
+  return parts.join(".")
+}
+
 function withHeader(token, change) {
   const parts = token.split(".")
   const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"))
@@ -186,12 +197,14 @@ function withHeader(token, change) {
 const v5encode = (secret, salt, maxAge, token) => () => v5.encode({ token, secret, salt, maxAge })
 const v4encode = (secret, salt, maxAge, token) => () => v4.encode({ token, secret, salt, maxAge })
 
-// A v5 A256GCM token without kid, as Auth.js's decoder accepts but its encoder
-// never writes: same jose, same HKDF schedule (32-byte key), no kid.
-const v5gcm = (secret, salt, maxAge, token) => async () => {
-  const key = await hkdf("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, 32)
+// A v5 token without kid, from the jose and HKDF schedule @auth/core uses:
+// A256GCM (32-byte key), which Auth.js's decoder accepts but its encoder
+// never writes, or A256CBC-HS512 (64-byte key), as @auth/core 0.23 wrote it
+// before it named keys (0.24).
+const v5noKid = (enc) => (secret, salt, maxAge, token) => async () => {
+  const key = await hkdf("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, enc === "A256GCM" ? 32 : 64)
   return await new jose.EncryptJWT(token)
-    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+    .setProtectedHeader({ alg: "dir", enc })
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + maxAge)
     .setJti(crypto.randomUUID())
@@ -233,7 +246,14 @@ const cases = [
     name: "v5-a256gcm",
     description: "A256GCM without kid (32-byte key of the same HKDF schedule), which @auth/core decodes but never encodes",
     lib: "v5", origin: `${JOSE} (the jose and @panva/hkdf @auth/core uses)`,
-    make: v5gcm(S5, V5_SALT, LONG, basic),
+    make: v5noKid("A256GCM")(S5, V5_SALT, LONG, basic),
+    secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "success",
+  },
+  {
+    name: "v5-cbc-no-kid",
+    description: "A256CBC-HS512 without kid, as @auth/core 0.23 wrote, which @auth/core still decodes",
+    lib: "v5", origin: `${JOSE} (the jose and @panva/hkdf @auth/core uses)`,
+    make: v5noKid("A256CBC-HS512")(S5, V5_SALT, LONG, basic),
     secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "success",
   },
   {
@@ -277,6 +297,13 @@ const cases = [
     description: "one ciphertext character changed",
     lib: "v5", origin: CORE,
     make: v5encode(S5, V5_SALT, LONG, basic), mutate: (t) => flipMiddle(t, 3),
+    secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "decryption failed",
+  },
+  {
+    name: "v5-tag-moved",
+    description: "a ciphertext byte moved into the tag: the same ciphertext||tag, another split",
+    lib: "v5", origin: CORE,
+    make: v5encode(S5, V5_SALT, LONG, basic), mutate: moveIntoTag,
     secrets: [S5], salt: V5_SALT, now: T0 + 60, expect: "decryption failed",
   },
   {
@@ -333,6 +360,13 @@ const cases = [
     description: "one tag character changed",
     lib: "v4", origin: NEXTAUTH,
     make: v4encode(S4, "", LONG, basic), mutate: (t) => flipMiddle(t, 4),
+    secrets: [S4], salt: "", now: T0 + 60, expect: "decryption failed",
+  },
+  {
+    name: "v4-tag-moved",
+    description: "a ciphertext byte moved into the tag: the same ciphertext||tag, another split",
+    lib: "v4", origin: NEXTAUTH,
+    make: v4encode(S4, "", LONG, basic), mutate: moveIntoTag,
     secrets: [S4], salt: "", now: T0 + 60, expect: "decryption failed",
   },
 ]
