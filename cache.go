@@ -1,86 +1,205 @@
 package edgeauth
 
 import (
-	"sync"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"math"
+	"strings"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 )
 
 // DefaultCacheSize is how many verified tokens a Manager keeps when
 // Config.CacheSize is zero.
 const DefaultCacheSize = 10_000
 
-// tokenCache remembers tokens that passed full verification, keyed by the
-// exact token string, so that a repeated cookie skips decryption. A hit
+// DefaultCacheBytes is how much memory the cache of verified tokens may keep
+// alive when Config.CacheBytes is zero: 3.2 KiB for each of the default
+// 10 000 entries, more than a typical session needs (see [Config]).
+const DefaultCacheBytes = 32 << 20
+
+// entryOverhead is what a cache entry keeps alive beyond the bytes of its
+// key and claims: the Token, the default Session and its User map, the
+// claims map, and the cache's own node. It was measured on 64-bit Go (see
+// TestCacheEntryWeightCoversHeap) and rounded up.
+const (
+	entryOverhead = 512
+	claimOverhead = 96
+)
+
+// maxEntryFloor caps the weight charged to the smallest entry, which
+// turns the byte bound into an entry bound too. No entry comes near it:
+// tokens are at most MaxTokenSize long.
+const maxEntryFloor = 1 << 30
+
+// tokenCache remembers tokens that passed full verification, so that the
+// exact same token string, repeated, skips decryption. A hit
 // still checks exp against the clock, and the caller still checks
 // revocation: the cache saves cryptography, never a decision that can change.
 //
-// Only verified tokens go in, so a client cannot fill it with garbage; when
-// full, an arbitrary entry makes room (map iteration order), which needs no
-// bookkeeping on the hit path.
+// Only verified tokens go in, so a client cannot fill it with garbage. A
+// client with credentials can still mint tokens, so what stays is decided by
+// W-TinyLFU (otter): a new token enters a small window and then has to be
+// used more often than the entry it would replace, so a flood of tokens seen
+// once does not displace the users who come back. Entries expire with their
+// tokens and are reclaimed by the cache's own clean-up (on writes and on a
+// one-second tick), not only when looked up.
+//
+// The cache is bounded in bytes, counting what each entry keeps alive, and in
+// entries, by charging each entry at least bytes/size. An entry holds a copy
+// of the token, never the request's: the token is a substring of the Cookie
+// header, which can be tens of kilobytes of other cookies.
 type tokenCache struct {
-	mu      sync.RWMutex
-	entries map[string]*cacheEntry
-	max     int
+	entries   *otter.Cache[uint64, *cacheEntry]
+	seed      maphash.Seed
+	tolerance time.Duration
+	floor     uint32 // the least weight of an entry: bytes / size
 }
 
 // cacheEntry is a verified token and, when no session callback is
-// configured, the default session built from it (both read-only).
+// configured, the default session built from it (both read-only). Both are
+// built from the decrypted plaintext, never from request memory.
 type cacheEntry struct {
+	raw     string // a copy of the token string
 	token   *Token
 	session *Session
 }
 
-func newTokenCache(size int) *tokenCache {
+// newTokenCache builds the cache for Config.CacheSize and Config.CacheBytes;
+// nil when size is negative. The clock and tolerance are the codec's, so
+// that an entry lives exactly as long as its token would decode.
+func newTokenCache(size int, bytes int64, clock cacheClock, tolerance time.Duration, logger *slog.Logger) (*tokenCache, error) {
+	if bytes < 0 {
+		return nil, fmt.Errorf("%w: negative CacheBytes", ErrConfig)
+	}
 	if size < 0 {
-		return nil
+		return nil, nil
 	}
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	return &tokenCache{entries: make(map[string]*cacheEntry, min(size, 1024)), max: size}
+	if bytes == 0 {
+		bytes = DefaultCacheBytes
+	}
+	floor := max(bytes/int64(size), 1)
+	if floor > maxEntryFloor {
+		floor = maxEntryFloor
+		bytes = floor * int64(size)
+	}
+	c := &tokenCache{seed: maphash.MakeSeed(), tolerance: tolerance, floor: uint32(floor)}
+	var log otter.Logger = &otter.NoopLogger{}
+	if logger != nil {
+		log = cacheLogger{logger}
+	}
+	var err error
+	c.entries, err = otter.New(&otter.Options[uint64, *cacheEntry]{
+		MaximumWeight:    uint64(bytes),
+		Weigher:          c.weigh,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(c.lifetime),
+		Clock:            clock,
+		// Maintenance runs on the goroutine that reads or writes, in small
+		// batches: no goroutine per write, and a write returns with the
+		// bounds already enforced.
+		Executor: func(fn func()) { fn() },
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: cache: %w", ErrConfig, err)
+	}
+	return c, nil
 }
 
-// get returns the cached token for raw if it is still unexpired at now,
-// with the same rule as Codec.Decode.
-func (c *tokenCache) get(raw string, now time.Time, tolerance time.Duration) (*cacheEntry, bool) {
+// get returns the cached token for raw if it is still unexpired, with the
+// same rule as Codec.Decode.
+func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
-	c.mu.RLock()
-	e, ok := c.entries[raw]
-	c.mu.RUnlock()
-	if !ok {
+	e, ok := c.entries.GetEntry(c.key(raw))
+	if !ok || e.Value.raw != raw {
 		return nil, false
 	}
-	if !e.token.Expires.After(time.Unix(now.Unix(), 0).Add(-tolerance)) {
-		c.mu.Lock()
-		delete(c.entries, raw)
-		c.mu.Unlock()
+	// SnapshotAtNano is Config.Now at the lookup: one clock read per hit.
+	if !e.Value.token.Expires.After(time.Unix(e.SnapshotAtNano/1e9, 0).Add(-c.tolerance)) {
 		return nil, false
 	}
-	return e, true
+	return e.Value, true
 }
 
 func (c *tokenCache) put(raw string, e *cacheEntry) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[raw]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
+	e.raw = strings.Clone(raw)
+	c.entries.Set(c.key(raw), e)
+}
+
+// key is a seeded hash of the token. A hit also compares the whole token,
+// so a collision (which no client can aim for without the seed) is a miss.
+// Hashing once here, and not inside the cache, keeps a hit at one pass over
+// the token for the hash and one for the comparison, as a map would.
+func (c *tokenCache) key(raw string) uint64 { return maphash.String(c.seed, raw) }
+
+// lifetime keeps an entry until its token expires, plus the tolerance and a
+// second, since Decode compares whole seconds; get's check is the exact one.
+func (c *tokenCache) lifetime(e otter.Entry[uint64, *cacheEntry]) time.Duration {
+	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(time.Unix(0, e.SnapshotAtNano))
+}
+
+// weigh charges an entry what it keeps alive, and at least floor.
+func (c *tokenCache) weigh(_ uint64, e *cacheEntry) uint32 {
+	return uint32(min(max(entryBytes(e.raw, e.token), int(c.floor)), math.MaxUint32))
+}
+
+// entryBytes estimates, from above, the memory an entry keeps alive: its
+// copy of the token; the plaintext the claims alias, which is shorter than the token; the
+// standard string claims, which are copies; and fixed costs.
+func entryBytes(raw string, t *Token) int {
+	n := 2*len(raw) + entryOverhead
+	n += len(t.Subject) + len(t.Name) + len(t.Email) + len(t.Picture) + len(t.ID)
+	for name := range t.Claims {
+		n += len(name) + claimOverhead
 	}
-	c.entries[raw] = e
+	return n
 }
 
 func (c *tokenCache) len() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.entries)
+	c.entries.CleanUp()
+	return c.entries.EstimatedSize()
+}
+
+// cacheClock runs the cache on Config.Now, so that entries expire on the
+// same clock as tokens.
+type cacheClock struct {
+	now   func() time.Time
+	ticks <-chan time.Time // nil: every d in real time; tests send their own
+}
+
+func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
+
+// Tick drives the cache's periodic clean-up. The cache holds itself weakly
+// in that goroutine, which ends at the first tick after the cache (and so
+// its Manager) is unreachable.
+func (c cacheClock) Tick(d time.Duration) <-chan time.Time {
+	if c.ticks != nil {
+		return c.ticks
+	}
+	return time.Tick(d)
+}
+
+// cacheLogger passes the cache's reports (a panicking clock) to Config.Logger.
+type cacheLogger struct{ logger *slog.Logger }
+
+func (l cacheLogger) Warn(ctx context.Context, msg string, err error) {
+	l.logger.LogAttrs(ctx, slog.LevelWarn, "edgeauth: cache: "+msg, slog.Any("err", err))
+}
+
+func (l cacheLogger) Error(ctx context.Context, msg string, err error) {
+	l.logger.LogAttrs(ctx, slog.LevelError, "edgeauth: cache: "+msg, slog.Any("err", err))
 }
