@@ -3,7 +3,6 @@ package edgeauth
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"math"
 	"strings"
@@ -18,13 +17,14 @@ const DefaultCacheSize = 10_000
 
 // DefaultCacheBytes is how much memory the cache of verified tokens may keep
 // alive when Config.CacheBytes is zero: 3.2 KiB for each of the default
-// 10 000 entries, more than a typical session needs (see [Config]).
+// 10 000 entries, about twice what a session with a name and an email takes.
 const DefaultCacheBytes = 32 << 20
 
-// entryOverhead is what a cache entry keeps alive beyond the bytes of its
-// key and claims: the Token, the default Session and its User map, the
-// claims map, and the cache's own node. It was measured on 64-bit Go (see
-// TestCacheEntryWeightCoversHeap) and rounded up.
+// entryOverhead and claimOverhead are what an entry keeps alive beyond the
+// bytes of its token and claims: the Token, the default Session and its User
+// map, the claims map, and the cache's own node. Measured on 64-bit Go and
+// rounded up, so that the estimate stays above the heap an entry really
+// takes (TestCacheEntryWeightCoversHeap).
 const (
 	entryOverhead = 512
 	claimOverhead = 96
@@ -35,8 +35,8 @@ const (
 // tokens are at most MaxTokenSize long.
 const maxEntryFloor = 1 << 30
 
-// tokenCache remembers tokens that passed full verification, so that the
-// exact same token string, repeated, skips decryption. A hit
+// tokenCache remembers tokens that passed full verification, keyed by the
+// exact token string, so that a repeated cookie skips decryption. A hit
 // still checks exp against the clock, and the caller still checks
 // revocation: the cache saves cryptography, never a decision that can change.
 //
@@ -49,12 +49,11 @@ const maxEntryFloor = 1 << 30
 // one-second tick), not only when looked up.
 //
 // The cache is bounded in bytes, counting what each entry keeps alive, and in
-// entries, by charging each entry at least bytes/size. An entry holds a copy
-// of the token, never the request's: the token is a substring of the Cookie
-// header, which can be tens of kilobytes of other cookies.
+// entries, by charging each entry at least bytes/size. Keys are copies: the
+// token is a substring of the request's Cookie header, which can be tens of
+// kilobytes of other cookies, and a key must not keep it alive.
 type tokenCache struct {
-	entries   *otter.Cache[uint64, *cacheEntry]
-	seed      maphash.Seed
+	entries   *otter.Cache[string, *cacheEntry]
 	tolerance time.Duration
 	floor     uint32 // the least weight of an entry: bytes / size
 }
@@ -63,7 +62,6 @@ type tokenCache struct {
 // configured, the default session built from it (both read-only). Both are
 // built from the decrypted plaintext, never from request memory.
 type cacheEntry struct {
-	raw     string // a copy of the token string
 	token   *Token
 	session *Session
 }
@@ -89,13 +87,13 @@ func newTokenCache(size int, bytes int64, clock cacheClock, tolerance time.Durat
 		floor = maxEntryFloor
 		bytes = floor * int64(size)
 	}
-	c := &tokenCache{seed: maphash.MakeSeed(), tolerance: tolerance, floor: uint32(floor)}
+	c := &tokenCache{tolerance: tolerance, floor: uint32(floor)}
 	var log otter.Logger = &otter.NoopLogger{}
 	if logger != nil {
 		log = cacheLogger{logger}
 	}
 	var err error
-	c.entries, err = otter.New(&otter.Options[uint64, *cacheEntry]{
+	c.entries, err = otter.New(&otter.Options[string, *cacheEntry]{
 		MaximumWeight:    uint64(bytes),
 		Weigher:          c.weigh,
 		ExpiryCalculator: otter.ExpiryCreatingFunc(c.lifetime),
@@ -118,8 +116,8 @@ func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
-	e, ok := c.entries.GetEntry(c.key(raw))
-	if !ok || e.Value.raw != raw {
+	e, ok := c.entries.GetEntry(raw)
+	if !ok {
 		return nil, false
 	}
 	// SnapshotAtNano is Config.Now at the lookup: one clock read per hit.
@@ -133,25 +131,18 @@ func (c *tokenCache) put(raw string, e *cacheEntry) {
 	if c == nil {
 		return
 	}
-	e.raw = strings.Clone(raw)
-	c.entries.Set(c.key(raw), e)
+	c.entries.Set(strings.Clone(raw), e)
 }
-
-// key is a seeded hash of the token. A hit also compares the whole token,
-// so a collision (which no client can aim for without the seed) is a miss.
-// Hashing once here, and not inside the cache, keeps a hit at one pass over
-// the token for the hash and one for the comparison, as a map would.
-func (c *tokenCache) key(raw string) uint64 { return maphash.String(c.seed, raw) }
 
 // lifetime keeps an entry until its token expires, plus the tolerance and a
 // second, since Decode compares whole seconds; get's check is the exact one.
-func (c *tokenCache) lifetime(e otter.Entry[uint64, *cacheEntry]) time.Duration {
+func (c *tokenCache) lifetime(e otter.Entry[string, *cacheEntry]) time.Duration {
 	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(time.Unix(0, e.SnapshotAtNano))
 }
 
 // weigh charges an entry what it keeps alive, and at least floor.
-func (c *tokenCache) weigh(_ uint64, e *cacheEntry) uint32 {
-	return uint32(min(max(entryBytes(e.raw, e.token), int(c.floor)), math.MaxUint32))
+func (c *tokenCache) weigh(key string, e *cacheEntry) uint32 {
+	return uint32(min(max(entryBytes(key, e.token), int(c.floor)), math.MaxUint32))
 }
 
 // entryBytes estimates, from above, the memory an entry keeps alive: its

@@ -157,8 +157,8 @@ func TestCacheKeepsNoRequestMemory(t *testing.T) {
 			}
 		}
 		str := func(what, v string) { inHeader(what, unsafe.StringData(v), len(v)) }
-		for _, e := range m.cache.entries.All() {
-			str("token copy", e.raw)
+		for key, e := range m.cache.entries.All() {
+			str("key", key)
 			tok := e.token
 			for name, v := range map[string]string{"sub": tok.Subject, "name": tok.Name, "email": tok.Email,
 				"picture": tok.Picture, "jti": tok.ID, "UserID": e.session.UserID, "Role": e.session.Role} {
@@ -184,7 +184,7 @@ func TestCacheKeepsNoRequestMemory(t *testing.T) {
 	assert.Nil(t, header.Value(), "the cache keeps the request's Cookie header alive")
 	_, err := m.Load(requestCarrying("GET", "/", h))
 	require.NoError(t, err)
-	assert.Equal(t, 1, m.cache.len(), "the copy still finds the entry")
+	assert.Equal(t, 1, m.cache.len(), "the copied key still finds the entry")
 }
 
 // TestCacheEntryWeightCoversHeap checks the weigher against the heap: what
@@ -235,8 +235,8 @@ func TestCacheEntryWeightCoversHeap(t *testing.T) {
 			runtime.KeepAlive(reqs)
 			require.Equal(t, n, m.cache.len())
 			charged := 0
-			for _, e := range m.cache.entries.All() {
-				charged += entryBytes(e.raw, e.token)
+			for key, e := range m.cache.entries.All() {
+				charged += entryBytes(key, e.token)
 			}
 			ratio := float64(charged) / float64(after-before)
 			t.Logf("%d bytes kept alive per entry, %d charged (%.2f×)", (after-before)/n, charged/n, ratio)

@@ -108,7 +108,9 @@ type Config struct {
 	// on every request): in entries, and in the bytes the entries keep alive
 	// (token, claims, session). Zero means 10 000 entries and 32 MiB. A
 	// negative CacheSize turns the cache off; a negative CacheBytes is an
-	// error. Tokens seen once do not displace those seen repeatedly.
+	// error. Tokens seen once do not displace those seen repeatedly, and
+	// expired ones are dropped by a clean-up goroutine that ends once the
+	// Manager is unreachable.
 	CacheSize  int
 	CacheBytes int64
 
