@@ -45,8 +45,11 @@ const maxEntryFloor = 1 << 30
 // W-TinyLFU (otter): a new token enters a small window and then has to be
 // used more often than the entry it would replace, so a flood of tokens seen
 // once does not displace the users who come back. Entries expire with their
-// tokens and are reclaimed by the cache's own clean-up (on writes and on a
-// one-second tick), not only when looked up.
+// tokens and are reclaimed by the cache's maintenance, which runs on every
+// insert and every few hits: an expired token need not be looked up again
+// to go. The cache has no goroutine of its own (nothing for users to stop),
+// so an idle Manager keeps expired entries, within the bounds, until its
+// next requests.
 //
 // The cache is bounded in bytes, counting what each entry keeps alive, and in
 // entries, by charging each entry at least bytes/size. Keys are copies: the
@@ -67,9 +70,9 @@ type cacheEntry struct {
 }
 
 // newTokenCache builds the cache for Config.CacheSize and Config.CacheBytes;
-// nil when size is negative. The clock and tolerance are the codec's, so
-// that an entry lives exactly as long as its token would decode.
-func newTokenCache(size int, bytes int64, clock cacheClock, tolerance time.Duration, logger *slog.Logger) (*tokenCache, error) {
+// nil when size is negative. now and tolerance are the codec's, so that an
+// entry lives exactly as long as its token would decode.
+func newTokenCache(size int, bytes int64, now func() time.Time, tolerance time.Duration, logger *slog.Logger) (*tokenCache, error) {
 	if bytes < 0 {
 		return nil, fmt.Errorf("%w: negative CacheBytes", ErrConfig)
 	}
@@ -97,7 +100,7 @@ func newTokenCache(size int, bytes int64, clock cacheClock, tolerance time.Durat
 		MaximumWeight:    uint64(bytes),
 		Weigher:          c.weigh,
 		ExpiryCalculator: otter.ExpiryCreatingFunc(c.lifetime),
-		Clock:            clock,
+		Clock:            cacheClock{now},
 		// Maintenance runs on the goroutine that reads or writes, in small
 		// batches: no goroutine per write, and a write returns with the
 		// bounds already enforced.
@@ -167,22 +170,13 @@ func (c *tokenCache) len() int {
 
 // cacheClock runs the cache on Config.Now, so that entries expire on the
 // same clock as tokens.
-type cacheClock struct {
-	now   func() time.Time
-	ticks <-chan time.Time // nil: every d in real time; tests send their own
-}
+type cacheClock struct{ now func() time.Time }
 
 func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
 
-// Tick drives the cache's periodic clean-up. The cache holds itself weakly
-// in that goroutine, which ends at the first tick after the cache (and so
-// its Manager) is unreachable.
-func (c cacheClock) Tick(d time.Duration) <-chan time.Time {
-	if c.ticks != nil {
-		return c.ticks
-	}
-	return time.Tick(d)
-}
+// Tick returns no ticks: the cache then starts no clean-up goroutine, which
+// would outlive every Manager until a garbage collection noticed it gone.
+func (cacheClock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // cacheLogger passes the cache's reports (a panicking clock) to Config.Logger.
 type cacheLogger struct{ logger *slog.Logger }

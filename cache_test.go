@@ -335,57 +335,62 @@ func TestCacheFloodKeepsWorkingSet(t *testing.T) {
 	}
 }
 
-// Expired entries are reclaimed by the cache's clean-up, on Config.Now,
-// without being looked up.
+// Expired entries are reclaimed, on Config.Now, by the maintenance that
+// other requests cause: they need not be looked up again.
 func TestCacheReclaimsExpired(t *testing.T) {
-	clk := newClock(testNow)
-	m, _ := newTestManagerAt(t, clk, Config{MaxAge: time.Hour})
-	for i := range 10 {
-		_, err := m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: fmt.Sprint(i)})))
-		require.NoError(t, err)
-	}
-	clk.Advance(30 * time.Minute)
-	late := signIn(t, m, &User{ID: "late"})
-	_, err := m.Load(requestCarrying("GET", "/", late))
-	require.NoError(t, err)
-	require.Equal(t, 11, m.cache.len())
+	// traffic returns how many entries are live afterwards.
+	for name, traffic := range map[string]func(t *testing.T, m *Manager, live http.Header) int{
+		"a new token": func(t *testing.T, m *Manager, _ http.Header) int {
+			_, err := m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: "new"})))
+			require.NoError(t, err)
+			return 2
+		},
+		"hits on another token": func(t *testing.T, m *Manager, live http.Header) int {
+			for range 100 {
+				_, err := m.Load(requestCarrying("GET", "/", live))
+				require.NoError(t, err)
+			}
+			return 1
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clk := newClock(testNow)
+			m, _ := newTestManagerAt(t, clk, Config{MaxAge: time.Hour})
+			for i := range 10 {
+				_, err := m.Load(requestCarrying("GET", "/", signIn(t, m, &User{ID: fmt.Sprint(i)})))
+				require.NoError(t, err)
+			}
+			clk.Advance(30 * time.Minute)
+			live := signIn(t, m, &User{ID: "live"})
+			_, err := m.Load(requestCarrying("GET", "/", live))
+			require.NoError(t, err)
+			require.Equal(t, 11, m.cache.entries.EstimatedSize())
 
-	// Past the first ten tokens' exp, the clock tolerance and the second
-	// the cache adds.
-	clk.Advance(30*time.Minute + DefaultClockTolerance + 2*time.Second)
-	assert.Equal(t, 1, m.cache.len())
-	_, err = m.Load(requestCarrying("GET", "/", late))
-	require.NoError(t, err)
+			// Past the first ten tokens' exp, the clock tolerance and the
+			// second the cache adds.
+			clk.Advance(30*time.Minute + DefaultClockTolerance + 2*time.Second)
+			want := traffic(t, m, live)
+			assert.Equal(t, want, m.cache.entries.EstimatedSize(), "the expired entries are gone")
+			_, ok := m.cache.get(responseCookies(live)[0].Value)
+			assert.True(t, ok, "the live token stays")
+		})
+	}
 }
 
-// The periodic clean-up runs on the clock's ticks, and its goroutine ends
-// once the cache is unreachable.
-func TestCacheCleanUpOnTick(t *testing.T) {
-	clk := newClock(testNow)
-	ticks := make(chan time.Time)
-	defer close(ticks)
-	c, err := newTokenCache(10, 0, cacheClock{now: clk.Now, ticks: ticks}, 0, nil)
-	require.NoError(t, err)
-	for i := range 5 {
-		c.put(fmt.Sprint(i), &cacheEntry{token: &Token{Expires: clk.Now().Add(time.Minute)}})
-	}
-	clk.Advance(2 * time.Minute)
-	ticks <- time.Time{}
-	ticks <- time.Time{} // received once the first tick's clean-up is done
-	assert.Zero(t, c.entries.EstimatedSize(), "expired entries are reclaimed on a tick")
-
-	before := runtime.NumGoroutine()
-	dropped := make(chan time.Time)
-	func() {
-		_, err := newTokenCache(10, 0, cacheClock{now: clk.Now, ticks: dropped}, 0, nil)
+// The cache has no goroutine of its own: nothing outlives a Manager, and
+// nothing needs stopping.
+func TestCacheStartsNoGoroutine(t *testing.T) {
+	managers := make([]*Manager, 20)
+	for i := range managers {
+		managers[i], _ = newTestManager(t, Config{})
+		_, err := managers[i].Load(requestCarrying("GET", "/", signIn(t, managers[i], &User{ID: "a"})))
 		require.NoError(t, err)
-		require.Eventually(t, func() bool { return runtime.NumGoroutine() > before }, 5*time.Second, time.Millisecond)
-	}()
-	runtime.GC()
-	runtime.GC()
-	dropped <- time.Time{}
-	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before }, 5*time.Second, time.Millisecond,
-		"the clean-up goroutine outlives its cache")
+	}
+	stacks := make([]byte, 1<<20)
+	require.Eventually(t, func() bool {
+		return !strings.Contains(string(stacks[:runtime.Stack(stacks, true)]), "maypok86/otter")
+	}, 5*time.Second, time.Millisecond, "a cache goroutine is still running")
+	runtime.KeepAlive(managers)
 }
 
 // BenchmarkCacheHit is the cache's share of a warm request: one lookup of a

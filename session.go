@@ -108,9 +108,7 @@ type Config struct {
 	// on every request): in entries, and in the bytes the entries keep alive
 	// (token, claims, session). Zero means 10 000 entries and 32 MiB. A
 	// negative CacheSize turns the cache off; a negative CacheBytes is an
-	// error. Tokens seen once do not displace those seen repeatedly, and
-	// expired ones are dropped by a clean-up goroutine that ends once the
-	// Manager is unreachable.
+	// error. Tokens seen once do not displace those seen repeatedly.
 	CacheSize  int
 	CacheBytes int64
 
@@ -307,7 +305,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.cache, err = newTokenCache(cfg.CacheSize, cfg.CacheBytes, cacheClock{now: m.now}, m.codec.tolerance, m.logger)
+	m.cache, err = newTokenCache(cfg.CacheSize, cfg.CacheBytes, m.now, m.codec.tolerance, m.logger)
 	if err != nil {
 		return nil, err
 	}
