@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -391,6 +393,25 @@ func TestCacheStartsNoGoroutine(t *testing.T) {
 		return !strings.Contains(string(stacks[:runtime.Stack(stacks, true)]), "maypok86/otter")
 	}, 5*time.Second, time.Millisecond, "a cache goroutine is still running")
 	runtime.KeepAlive(managers)
+}
+
+// A clock that panics inside the cache's maintenance is reported to
+// Config.Logger, and is nowhere else silent.
+func TestCacheReportsToLogger(t *testing.T) {
+	var buf strings.Builder
+	var panicking atomic.Bool
+	now := func() time.Time {
+		if panicking.Load() {
+			panic("clock broken")
+		}
+		return time.Unix(testNow, 0)
+	}
+	c, err := newTokenCache(10, 0, now, 0, slog.New(slog.NewTextHandler(&buf, nil)))
+	require.NoError(t, err)
+	c.put("token", &cacheEntry{token: &Token{Expires: time.Unix(testNow+60, 0)}})
+	panicking.Store(true)
+	c.entries.CleanUp()
+	assert.Contains(t, buf.String(), `level=ERROR msg="edgeauth: cache: Clock panicked during maintenance"`)
 }
 
 // BenchmarkCacheHit is the cache's share of a warm request: one lookup of a
