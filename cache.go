@@ -57,6 +57,7 @@ const maxEntryFloor = 1 << 30
 // kilobytes of other cookies, and a key must not keep it alive.
 type tokenCache struct {
 	entries   *otter.Cache[string, *cacheEntry]
+	clock     cacheClock
 	tolerance time.Duration
 	floor     uint32 // the least weight of an entry: bytes / size
 }
@@ -90,7 +91,7 @@ func newTokenCache(size int, bytes int64, now func() time.Time, tolerance time.D
 		floor = maxEntryFloor
 		bytes = floor * int64(size)
 	}
-	c := &tokenCache{tolerance: tolerance, floor: uint32(floor)}
+	c := &tokenCache{clock: cacheClock{now: now, start: now()}, tolerance: tolerance, floor: uint32(floor)}
 	var log otter.Logger = &otter.NoopLogger{}
 	if logger != nil {
 		log = cacheLogger{logger}
@@ -100,7 +101,7 @@ func newTokenCache(size int, bytes int64, now func() time.Time, tolerance time.D
 		MaximumWeight:    uint64(bytes),
 		Weigher:          c.weigh,
 		ExpiryCalculator: otter.ExpiryCreatingFunc(c.lifetime),
-		Clock:            cacheClock{now},
+		Clock:            c.clock,
 		// Maintenance runs on the goroutine that reads or writes, in small
 		// batches: no goroutine per write, and a write returns with the
 		// bounds already enforced.
@@ -119,15 +120,16 @@ func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
-	e, ok := c.entries.GetEntry(raw)
+	e, ok := c.entries.GetIfPresent(raw)
 	if !ok {
 		return nil, false
 	}
-	// SnapshotAtNano is Config.Now at the lookup: one clock read per hit.
-	if !e.Value.token.Expires.After(time.Unix(e.SnapshotAtNano/1e9, 0).Add(-c.tolerance)) {
+	// The codec's check, exact where the cache's own expiry is not: it
+	// keeps entries a second longer, and its clock saturates (see cacheClock).
+	if !e.token.Expires.After(time.Unix(c.clock.now().Unix(), 0).Add(-c.tolerance)) {
 		return nil, false
 	}
-	return e.Value, true
+	return e, true
 }
 
 func (c *tokenCache) put(raw string, e *cacheEntry) {
@@ -140,7 +142,7 @@ func (c *tokenCache) put(raw string, e *cacheEntry) {
 // lifetime keeps an entry until its token expires, plus the tolerance and a
 // second, since Decode compares whole seconds; get's check is the exact one.
 func (c *tokenCache) lifetime(e otter.Entry[string, *cacheEntry]) time.Duration {
-	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(time.Unix(0, e.SnapshotAtNano))
+	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(c.clock.start.Add(time.Duration(e.SnapshotAtNano)))
 }
 
 // weigh charges an entry what it keeps alive, and at least floor.
@@ -149,8 +151,8 @@ func (c *tokenCache) weigh(key string, e *cacheEntry) uint32 {
 }
 
 // entryBytes estimates, from above, the memory an entry keeps alive: its
-// copy of the token; the plaintext the claims alias, which is shorter than the token; the
-// standard string claims, which are copies; and fixed costs.
+// copy of the token; the plaintext the claims alias, which is shorter than
+// the token; the standard string claims, which are copies; and fixed costs.
 func entryBytes(raw string, t *Token) int {
 	n := 2*len(raw) + entryOverhead
 	n += len(t.Subject) + len(t.Name) + len(t.Email) + len(t.Picture) + len(t.ID)
@@ -169,10 +171,16 @@ func (c *tokenCache) len() int {
 }
 
 // cacheClock runs the cache on Config.Now, so that entries expire on the
-// same clock as tokens.
-type cacheClock struct{ now func() time.Time }
+// same clock as tokens. It counts from the cache's creation, not from 1970,
+// so that any date works (UnixNano ends in 2262); 292 years away from start
+// it saturates, and entries are dropped early or late, never accepted late
+// (see get).
+type cacheClock struct {
+	now   func() time.Time
+	start time.Time
+}
 
-func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
+func (c cacheClock) NowNano() int64 { return int64(c.now().Sub(c.start)) }
 
 // Tick returns no ticks: the cache then starts no clean-up goroutine, which
 // would outlive every Manager until a garbage collection noticed it gone.

@@ -395,6 +395,22 @@ func TestCacheStartsNoGoroutine(t *testing.T) {
 	runtime.KeepAlive(managers)
 }
 
+// Past year 2262 the cache's own clock saturates; exp is still checked
+// exactly on every hit.
+func TestCacheFarFutureClock(t *testing.T) {
+	clk := newClock(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	m, _ := newTestManagerAt(t, clk, Config{MaxAge: time.Hour})
+	h := signIn(t, m, &User{ID: "a"})
+	s1, err := m.Load(requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	s2, err := m.Load(requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	assert.Same(t, s1.Token, s2.Token, "served from the cache")
+	clk.Advance(2 * time.Hour)
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	assert.ErrorIs(t, err, ErrExpired)
+}
+
 // A clock that panics inside the cache's maintenance is reported to
 // Config.Logger, and is nowhere else silent.
 func TestCacheReportsToLogger(t *testing.T) {
