@@ -103,10 +103,14 @@ type Config struct {
 	// failure is logged at warning level either way).
 	RevocationFailOpen bool
 
-	// CacheSize bounds the cache of verified tokens that lets a repeated
-	// cookie skip decryption (exp and revocation are still checked on every
-	// request); zero means 10 000 entries, a negative value turns it off.
-	CacheSize int
+	// CacheSize and CacheBytes bound the cache of verified tokens that lets
+	// a repeated cookie skip decryption (exp and revocation are still checked
+	// on every request): in entries, and in the bytes the entries keep alive
+	// (token, claims, session). Zero means 10 000 entries and 32 MiB. A
+	// negative CacheSize turns the cache off; a negative CacheBytes is an
+	// error. Tokens seen once do not displace those seen repeatedly.
+	CacheSize  int
+	CacheBytes int64
 
 	// ReadOnly makes the Manager a reader of a session cookie another app
 	// owns, such as a Next.js app whose jwt callback refreshes OAuth tokens
@@ -260,7 +264,6 @@ func New(cfg Config) (*Manager, error) {
 		versionClaim:      cfg.VersionClaim,
 		revocationTimeout: cfg.RevocationTimeout,
 		failOpen:          cfg.RevocationFailOpen,
-		cache:             newTokenCache(cfg.CacheSize),
 	}
 	if m.versionClaim == "" {
 		m.versionClaim = "version"
@@ -299,6 +302,10 @@ func New(cfg Config) (*Manager, error) {
 		ClockTolerance: cfg.ClockTolerance,
 		Now:            m.now,
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.cache, err = newTokenCache(cfg.CacheSize, cfg.CacheBytes, m.now, m.codec.tolerance, m.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +387,7 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		}
 		return &loaded{carried: carried}, err
 	}
-	entry, ok := m.cache.get(raw, m.now(), m.codec.tolerance)
+	entry, ok := m.cache.get(raw)
 	if !ok {
 		tok, err := m.codec.Decode(raw)
 		if err != nil {

@@ -1,10 +1,12 @@
 // Package testenv decides, in one place, what tests do when something they
 // need (node, redis-server, the go command) is missing: skip on a developer's
-// machine, fail in CI.
+// machine, fail in CI, and skip by design on platforms that cannot start
+// processes (GOOS=wasip1 and js, where the root package's tests also run).
 package testenv
 
 import (
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -19,13 +21,28 @@ func CI() bool {
 	return true
 }
 
+// CanStartProcesses reports whether this platform can run the programs
+// tests depend on: WebAssembly hosts (wasip1, js) cannot.
+func CanStartProcesses() bool {
+	return runtime.GOOS != "wasip1" && runtime.GOOS != "js"
+}
+
 // Missing skips t because a dependency is missing, or fails it in CI, where
-// a missing dependency must never pass as a skip.
+// a missing dependency must never pass as a skip. Where no process can be
+// started, the dependency cannot exist: t skips, in CI too, and says so.
 func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if CI() {
+	missing(t, CanStartProcesses(), format, args...)
+}
+
+func missing(t testing.TB, canStartProcesses bool, format string, args ...any) {
+	t.Helper()
+	switch {
+	case !canStartProcesses:
+		t.Skipf(format+" (skipped by design: GOOS=%s cannot start processes)", append(args, runtime.GOOS)...)
+	case CI():
 		t.Fatalf(format+" (required when CI is set)", args...)
-		return
+	default:
+		t.Skipf(format, args...)
 	}
-	t.Skipf(format, args...)
 }
