@@ -112,7 +112,7 @@ func newTokenCache(size int, bytes int64, now func() time.Time, tolerance time.D
 		floor = maxEntryFloor
 		bytes = floor * int64(size)
 	}
-	c := &tokenCache{clock: cacheClock{now: now, start: now()}, tolerance: tolerance, floor: uint32(floor)}
+	c := &tokenCache{clock: cacheClock{now: now, start: now().Round(0)}, tolerance: tolerance, floor: uint32(floor)}
 	var log otter.Logger = &otter.NoopLogger{}
 	if logger != nil {
 		log = cacheLogger{logger}
@@ -141,19 +141,24 @@ func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
-	e, ok := c.entries.GetIfPresent(raw)
+	e, ok := c.entries.GetEntry(raw)
 	if !ok {
 		c.misses.Add(1)
 		return nil, false
 	}
-	// The codec's check, exact where the cache's own expiry is not: it
-	// keeps entries a second longer, and its clock saturates (see cacheClock).
-	if !e.token.Expires.After(time.Unix(c.clock.now().Unix(), 0).Add(-c.tolerance)) {
+	// The codec's check, exact where the cache's own expiry is not (it keeps
+	// entries a second longer), at the time the lookup read: a clock read
+	// costs as much as the rest of a hit.
+	now, ok := c.clock.at(e.SnapshotAtNano)
+	if !ok {
+		now = c.clock.now()
+	}
+	if !e.Value.token.Expires.After(time.Unix(now.Unix(), 0).Add(-c.tolerance)) {
 		c.misses.Add(1)
 		return nil, false
 	}
 	c.hits.Add(1)
-	return e, true
+	return e.Value, true
 }
 
 func (c *tokenCache) put(raw string, e *cacheEntry) {
@@ -166,7 +171,11 @@ func (c *tokenCache) put(raw string, e *cacheEntry) {
 // lifetime keeps an entry until its token expires, plus the tolerance and a
 // second, since Decode compares whole seconds; get's check is the exact one.
 func (c *tokenCache) lifetime(e otter.Entry[string, *cacheEntry]) time.Duration {
-	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(c.clock.start.Add(time.Duration(e.SnapshotAtNano)))
+	now, ok := c.clock.at(e.SnapshotAtNano)
+	if !ok {
+		now = c.clock.now()
+	}
+	return e.Value.token.Expires.Add(c.tolerance + time.Second).Sub(now)
 }
 
 // weigh charges an entry what it keeps alive, and at least floor.
@@ -194,17 +203,25 @@ func (c *tokenCache) len() int {
 	return c.entries.EstimatedSize()
 }
 
-// cacheClock runs the cache on Config.Now, so that entries expire on the
-// same clock as tokens. It counts from the cache's creation, not from 1970,
-// so that any date works (UnixNano ends in 2262); 292 years away from start
-// it saturates, and entries are dropped early or late, never accepted late
-// (see get).
+// cacheClock runs the cache on Config.Now's wall clock, so that entries
+// expire on the same clock as tokens. It counts from the cache's creation,
+// not from 1970, so that any date works (UnixNano ends in 2262).
 type cacheClock struct {
 	now   func() time.Time
-	start time.Time
+	start time.Time // without a monotonic reading
 }
 
-func (c cacheClock) NowNano() int64 { return int64(c.now().Sub(c.start)) }
+// NowNano saturates 292 years away from start.
+func (c cacheClock) NowNano() int64 { return int64(c.now().Round(0).Sub(c.start)) }
+
+// at turns a NowNano reading back into the time it read; false when the
+// reading saturated.
+func (c cacheClock) at(nanos int64) (time.Time, bool) {
+	if nanos == math.MaxInt64 || nanos == math.MinInt64 {
+		return time.Time{}, false
+	}
+	return c.start.Add(time.Duration(nanos)), true
+}
 
 // Tick returns no ticks: the cache then starts no clean-up goroutine, which
 // would outlive every Manager until a garbage collection noticed it gone.

@@ -414,6 +414,20 @@ func TestCacheFarFutureClock(t *testing.T) {
 	clk.Advance(2 * time.Hour)
 	_, err = m.Load(requestCarrying("GET", "/", h))
 	assert.ErrorIs(t, err, ErrExpired)
+
+	// More than 292 years after New, the cache's clock saturates: tokens
+	// still load, and still expire.
+	for range 2 {
+		clk.Advance(150 * 365 * 24 * time.Hour)
+	}
+	h = signIn(t, m, &User{ID: "b"})
+	for range 3 {
+		_, err = m.Load(requestCarrying("GET", "/", h))
+		require.NoError(t, err)
+	}
+	clk.Advance(2 * time.Hour)
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	assert.ErrorIs(t, err, ErrExpired)
 }
 
 // A clock that panics inside the cache's maintenance is reported to
