@@ -57,8 +57,6 @@ func joinPeerCookies(cookies map[string]string) string {
 	return b.String()
 }
 
-func fixedClock(unix int64) func() time.Time { return func() time.Time { return time.Unix(unix, 0) } }
-
 func claimsOf(t *testing.T, tok *Token) map[string]any {
 	t.Helper()
 	raw, err := tok.MarshalJSON()

@@ -1,4 +1,4 @@
-package edgeauth_test
+package redisstore_test
 
 import (
 	"bufio"
