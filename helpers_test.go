@@ -15,7 +15,6 @@ import (
 // testNow is the tests' present, as unix seconds.
 const testNow = 1_800_000_000
 
-
 func newTestCodec(t testing.TB, cfg CodecConfig) *Codec {
 	t.Helper()
 	if cfg.Secrets == nil {
@@ -85,4 +84,3 @@ func signIn(t testing.TB, m *Manager, user *User) http.Header {
 	require.NoError(t, err)
 	return w.Header()
 }
-

@@ -42,4 +42,3 @@ func TestRevocationFloodMemoryStore(t *testing.T) {
 	_, err := m.Load(sessiontest.RequestCarrying("GET", "/", revoketest.SignIn(t, m, &edgeauth.User{ID: "mallory"})))
 	require.NoError(t, err)
 }
-
