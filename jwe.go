@@ -40,18 +40,6 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// Defaults, as in Auth.js.
-const (
-	// DefaultMaxAge is Auth.js's session.maxAge: 30 days.
-	DefaultMaxAge = 30 * 24 * time.Hour
-	// DefaultClockTolerance is the leeway @auth/core gives exp and nbf.
-	DefaultClockTolerance = 15 * time.Second
-	// DefaultCookieName is Auth.js's session cookie name, also the HKDF salt.
-	DefaultCookieName = "authjs.session-token"
-	// DefaultCookieNameV4 is next-auth v4's session cookie name.
-	DefaultCookieNameV4 = "next-auth.session-token"
-)
-
 // MaxTokenSize bounds the length of a token accepted by [Codec.Decode]. It is
 // checked before any parsing.
 const MaxTokenSize = 64 << 10

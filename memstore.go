@@ -11,15 +11,6 @@ import (
 	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
-const (
-	// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
-	DefaultMemoryStoreMaxEntries = 100_000
-	// DefaultMaxSessionsPerUser is the per-user quota of denylisted sessions used when
-	// MemoryStoreConfig.MaxSessionsPerUser <= 0, as in redisstore: a user who signs out
-	// three times a day stays under it for a 30-day MaxAge.
-	DefaultMaxSessionsPerUser = 100
-)
-
 // memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
 const memorySweepEvery = time.Minute
 
