@@ -171,9 +171,6 @@ func SecretsFromEnv() []string {
 	return secrets
 }
 
-// Salt returns the HKDF salt in use (the session cookie name for Auth.js).
-func (c *Codec) Salt() string { return c.salt }
-
 // Encode seals t with the newest secret. Like Auth.js it sets t.IssuedAt to
 // now, t.Expires to now + MaxAge and t.ID to a new random UUID, then returns
 // the compact JWE.

@@ -7,3 +7,6 @@ const TestNow = testNow
 
 // CheckMemoryStoreInvariants is checkInvariants for the external tests.
 var CheckMemoryStoreInvariants = checkInvariants
+
+// MemoryStoreSize is MemoryStore.size for the external tests.
+func MemoryStoreSize(s *MemoryStore) int { return s.size() }

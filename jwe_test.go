@@ -294,10 +294,10 @@ func TestNewCodecConfigErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConfig)
 	c, err := NewCodec(CodecConfig{Secrets: []string{"a"}})
 	require.NoError(t, err)
-	assert.Equal(t, "authjs.session-token", c.Salt())
+	assert.Equal(t, "authjs.session-token", c.salt)
 	c, err = NewCodec(CodecConfig{Secrets: []string{"a"}, Format: FormatNextAuthV4})
 	require.NoError(t, err)
-	assert.Equal(t, "", c.Salt())
+	assert.Equal(t, "", c.salt)
 }
 
 func TestSecretsFromEnv(t *testing.T) {

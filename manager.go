@@ -122,7 +122,9 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Codec returns the token codec the manager uses, for tools and tests.
+// Codec returns the token codec the manager uses: a tool that revokes a
+// token it is handed (the edgeauth command's revoke) decodes it with the
+// manager's own secrets, salt and format.
 func (m *Manager) Codec() *Codec { return m.codec }
 
 // CookieName returns the session cookie name (for Auth.js, also the HKDF salt).

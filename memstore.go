@@ -148,8 +148,8 @@ func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
 	}
 }
 
-// Len reports the number of stored entries, including expired ones not yet swept.
-func (s *MemoryStore) Len() int {
+// size reports the number of stored entries, including expired ones not yet swept.
+func (s *MemoryStore) size() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.entries

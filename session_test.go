@@ -313,7 +313,7 @@ func TestNewConfigErrors(t *testing.T) {
 	m, err = New(Config{Cookie: CookieConfig{Secure: true}})
 	require.NoError(t, err)
 	assert.Equal(t, "__Secure-authjs.session-token", m.CookieName())
-	assert.Equal(t, "__Secure-authjs.session-token", m.Codec().Salt(), "the cookie name is the salt")
+	assert.Equal(t, "__Secure-authjs.session-token", m.codec.salt, "the cookie name is the salt")
 	m, err = New(Config{Format: FormatNextAuthV4})
 	require.NoError(t, err)
 	assert.Equal(t, "next-auth.session-token", m.CookieName())
