@@ -12,15 +12,6 @@ import (
 	"github.com/maypok86/otter/v2"
 )
 
-// DefaultCacheSize is how many verified tokens a Manager keeps when
-// Config.CacheSize is zero.
-const DefaultCacheSize = 10_000
-
-// DefaultCacheBytes is how much memory the cache of verified tokens may keep
-// alive when Config.CacheBytes is zero: 3.2 KiB for each of the default
-// 10 000 entries, about twice what a session with a name and an email takes.
-const DefaultCacheBytes = 32 << 20
-
 // entryOverhead and claimOverhead are what an entry keeps alive beyond the
 // bytes of its token and claims: the Token, the default Session and its User
 // map, the claims map, and the cache's own node. Measured on 64-bit Go and

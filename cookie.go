@@ -56,9 +56,6 @@ type CookieConfig struct {
 // maxChunksLimit is the most chunks any token Codec.Decode accepts can need.
 const maxChunksLimit = (MaxTokenSize + chunk.SizeV4 - 1) / chunk.SizeV4
 
-// errNoCookie reports a request without a session cookie.
-var errNoCookie = errors.New("edgeauth: no session cookie")
-
 // cookieJar is a resolved, immutable CookieConfig: it reads, writes and
 // clears the session cookies.
 type cookieJar struct {

@@ -11,6 +11,35 @@
 // patterns), roles and identity headers, and [Manager.Require], a guard for
 // single routes. A [Codec] encodes and decodes tokens without HTTP.
 //
+// # Map of the package
+//
+// A request's session cookie takes this path, one file for each step:
+//
+//   - cookie.go: the cookie jar; a token longer than one cookie is split into
+//     NAME.0, NAME.1, … chunks and joined again (internal/chunk).
+//   - codec.go: the [Codec] API (NewCodec, Encode, Decode); jwe.go the compact
+//     JWE under it, with the hardening of each segment; internal/keys the HKDF keys,
+//     internal/jwefast the decode fast path.
+//   - token.go: the [Token] and its claims; tokenjson.go its JSON, on the scanner
+//     in internal/jsonscan.
+//   - callbacks.go: the jwt and session callbacks and the events.
+//   - cache.go: verified tokens, kept until they expire.
+//   - revoke.go: revocation (denylist, sign-out-everywhere, token versions) over a
+//     [Store]; memstore.go the [MemoryStore].
+//   - rules.go: route rules and roles (internal/match reads the patterns);
+//     middleware.go the [Manager.Handler] and [Manager.Check] decision;
+//     require.go the per-route guard.
+//   - identity.go: identity headers, client copies stripped; context.go the
+//     session in a request's context; callbackurl.go [SafeCallbackURL].
+//
+// Around it: config.go holds [Config] and every Default* constant, manager.go
+// the [Manager] and its load path, session.go the [Session], signin.go sign-in,
+// update, sign-out and refresh, sessionendpoint.go the /api/auth/session
+// endpoint, diagnose.go the explanations of rejections, errors.go every error.
+// The betterauth package reads Better Auth's sessions the same way; the
+// edgeauth command (cmd/edgeauth, a module of its own) is the gateway in front
+// of any upstream, and redisstore (also its own module) the [Store] on Redis.
+//
 // # Beside a Next.js app
 //
 // When a Next.js app signs users in with Auth.js and a Go API on the same

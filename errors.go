@@ -72,3 +72,12 @@ var (
 	// ErrConfig is the class of every other configuration error reported by constructors.
 	ErrConfig = errors.New("edgeauth: invalid configuration")
 )
+
+// ErrForbidden reports a session whose role a matching [Rule] does not admit.
+var ErrForbidden = errors.New("edgeauth: forbidden")
+
+// errBadRequest reports a request the middleware cannot read (no URL).
+var errBadRequest = errors.New("edgeauth: malformed request")
+
+// errNoCookie reports a request without a session cookie.
+var errNoCookie = errors.New("edgeauth: no session cookie")

@@ -13,21 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testNow = 1_800_000_000
-
-func newTestCodec(t testing.TB, cfg CodecConfig) *Codec {
-	t.Helper()
-	if cfg.Secrets == nil {
-		cfg.Secrets = []string{"test-secret"}
-	}
-	if cfg.Now == nil {
-		cfg.Now = fixedClock(testNow)
-	}
-	c, err := NewCodec(cfg)
-	require.NoError(t, err)
-	return c
-}
-
 // sealRaw encrypts an arbitrary payload and header with the codec's newest
 // key, so tests can build tokens Encode would never produce.
 func sealRaw(t testing.TB, c *Codec, enc jose.ContentEncryption, kid string, extra map[jose.HeaderKey]any, payload string) string {
@@ -309,10 +294,10 @@ func TestNewCodecConfigErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConfig)
 	c, err := NewCodec(CodecConfig{Secrets: []string{"a"}})
 	require.NoError(t, err)
-	assert.Equal(t, "authjs.session-token", c.Salt())
+	assert.Equal(t, "authjs.session-token", c.salt)
 	c, err = NewCodec(CodecConfig{Secrets: []string{"a"}, Format: FormatNextAuthV4})
 	require.NoError(t, err)
-	assert.Equal(t, "", c.Salt())
+	assert.Equal(t, "", c.salt)
 }
 
 func TestSecretsFromEnv(t *testing.T) {

@@ -11,15 +11,6 @@ import (
 	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
-const (
-	// DefaultMemoryStoreMaxEntries is the MemoryStore cap used when MemoryStoreConfig.MaxEntries <= 0.
-	DefaultMemoryStoreMaxEntries = 100_000
-	// DefaultMaxSessionsPerUser is the per-user quota of denylisted sessions used when
-	// MemoryStoreConfig.MaxSessionsPerUser <= 0, as in redisstore: a user who signs out
-	// three times a day stays under it for a 30-day MaxAge.
-	DefaultMaxSessionsPerUser = 100
-)
-
 // memorySweepEvery bounds how often inserts pay for a full sweep of expired entries.
 const memorySweepEvery = time.Minute
 
@@ -157,8 +148,8 @@ func NewMemoryStore(cfg MemoryStoreConfig) *MemoryStore {
 	}
 }
 
-// Len reports the number of stored entries, including expired ones not yet swept.
-func (s *MemoryStore) Len() int {
+// size reports the number of stored entries, including expired ones not yet swept.
+func (s *MemoryStore) size() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.entries

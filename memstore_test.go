@@ -51,11 +51,11 @@ func TestMemoryStoreFullPolicy(t *testing.T) {
 	for i := range 3 {
 		require.NoError(t, s.RevokeSession(ctx, "mallory", fmt.Sprint("m", i), now.Add(time.Duration(i+1)*time.Hour)))
 	}
-	require.Equal(t, 6, s.Len())
+	require.Equal(t, 6, s.size())
 
 	// Full: a new user's revocation collapses the user with the most entries.
 	require.NoError(t, s.RevokeSession(ctx, "dave", "d1", hour))
-	assert.Equal(t, 5, s.Len(), "mallory's three sessions became one cutoff")
+	assert.Equal(t, 5, s.size(), "mallory's three sessions became one cutoff")
 	for i := range 3 {
 		assert.True(t, rejected(t, s, "mallory", fmt.Sprint("m", i), now), "m%d", i)
 	}
@@ -70,19 +70,19 @@ func TestMemoryStoreFullPolicy(t *testing.T) {
 	s.mu.RUnlock()
 
 	require.NoError(t, s.RevokeSession(ctx, "erin", "e1", hour))
-	require.Equal(t, 6, s.Len())
+	require.Equal(t, 6, s.size())
 
 	// Every user holds one entry: nobody can free space, so a new user's revocation
 	// fails and nothing is forgotten.
 	assert.ErrorIs(t, s.RevokeSession(ctx, "frank", "f1", hour), ErrStoreFull)
 	assert.ErrorIs(t, s.RevokeUser(ctx, "frank", now, hour), ErrStoreFull)
 	assert.ErrorIs(t, s.RevokeSession(ctx, "", "anon-2", hour), ErrStoreFull, "the pool has room, the store has not")
-	assert.Equal(t, 6, s.Len())
+	assert.Equal(t, 6, s.size())
 
 	// A user who already has an entry still revokes: folded into its cutoff, no growth.
 	require.NoError(t, s.RevokeSession(ctx, "alice", "a2", hour))
 	require.NoError(t, s.RevokeUser(ctx, "erin", now, hour))
-	assert.Equal(t, 6, s.Len())
+	assert.Equal(t, 6, s.size())
 	for _, c := range []struct{ user, sid string }{{"alice", "a1"}, {"alice", "a2"}, {"erin", "e1"}, {"dave", "d1"}, {"", "anon-1"}} {
 		assert.True(t, rejected(t, s, c.user, c.sid, now), "%s/%s", c.user, c.sid)
 	}
@@ -116,7 +116,7 @@ func TestMemoryStoreFloodingRequesterPays(t *testing.T) {
 		require.NoError(t, s.RevokeSession(ctx, "bob", fmt.Sprint("b", i), now.Add(time.Hour)))
 	}
 	require.NoError(t, s.RevokeSession(ctx, "bob", "b3", now.Add(2*time.Hour)))
-	assert.Equal(t, 2, s.Len())
+	assert.Equal(t, 2, s.size())
 	for i := range 4 {
 		assert.True(t, rejected(t, s, "bob", fmt.Sprint("b", i), now))
 	}
@@ -139,7 +139,7 @@ func TestMemoryStoreOneUserFlood(t *testing.T) {
 			clk.Advance(time.Second)
 		}
 		require.NoError(t, s.RevokeSession(ctx, "mallory", fmt.Sprint(i), clk.Now().Add(time.Hour)))
-		require.LessOrEqual(t, s.Len(), 1+quota+1)
+		require.LessOrEqual(t, s.size(), 1+quota+1)
 	}
 	assert.True(t, rejected(t, s, "alice", "stolen", storeTestStart))
 	assert.True(t, rejected(t, s, "mallory", "0", storeTestStart))
@@ -160,12 +160,12 @@ func TestMemoryStorePeriodicSweep(t *testing.T) {
 		require.NoError(t, s.RevokeSession(ctx, fmt.Sprint("u", i%7), fmt.Sprintf("j%d", i), clk.Now().Add(time.Second)))
 		require.NoError(t, s.RevokeSession(ctx, "", fmt.Sprintf("j%d", i), clk.Now().Add(time.Second)))
 	}
-	require.Equal(t, 200, s.Len())
+	require.Equal(t, 200, s.size())
 
 	// Far below the cap, an insert after the sweep interval still drops expired entries.
 	clk.Advance(memorySweepEvery)
 	require.NoError(t, s.RevokeSession(ctx, "u0", "fresh", clk.Now().Add(time.Hour)))
-	assert.Equal(t, 1, s.Len())
+	assert.Equal(t, 1, s.size())
 }
 
 func TestMemoryStoreDefaults(t *testing.T) {
@@ -224,7 +224,7 @@ func TestMemoryStoreAccounting(t *testing.T) {
 			full++
 		}
 		checkInvariants(t, s)
-		require.LessOrEqual(t, s.Len(), 40)
+		require.LessOrEqual(t, s.size(), 40)
 		if op%50 != 0 {
 			continue
 		}
@@ -288,8 +288,8 @@ func TestMemoryStoreEntrySize(t *testing.T) {
 	require.ErrorIs(t, s.RevokeSession(ctx, "one-more", "sid", exp), ErrStoreFull)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	perEntry := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(s.Len())
-	t.Logf("%d entries, one per user: %d bytes per entry", s.Len(), perEntry)
+	perEntry := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(s.size())
+	t.Logf("%d entries, one per user: %d bytes per entry", s.size(), perEntry)
 	assert.Less(t, perEntry*entries, int64(20_000_000))
 	runtime.KeepAlive(s)
 }

@@ -1,7 +1,6 @@
 package edgeauth
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +14,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/internal/match"
 )
-
-// ErrForbidden reports a session whose role a matching [Rule] does not admit.
-var ErrForbidden = errors.New("edgeauth: forbidden")
-
-// errBadRequest reports a request the middleware cannot read (no URL).
-var errBadRequest = errors.New("edgeauth: malformed request")
 
 // Decision is what the middleware decides for a request, without writing
 // anything; see [Manager.Check].
@@ -43,8 +36,6 @@ type Decision struct {
 	// ErrForbidden (403, unauthorized redirect). It is never shown to clients.
 	Err error
 }
-
-type claimHeader struct{ header, claim string }
 
 // middleware is the resolved middleware part of a Config.
 type middleware struct {
@@ -176,87 +167,6 @@ func parsePageURL(raw, field string) (*url.URL, error) {
 	}
 	return u, nil
 }
-
-// checkIdentityHeader refuses names that are not HTTP tokens and names whose
-// stripping would break the request.
-func checkIdentityHeader(h string) error {
-	if h == "" {
-		return fmt.Errorf("%w: empty identity header name", ErrConfig)
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return fmt.Errorf("%w: identity header %q is not a valid header name", ErrConfig, h)
-		}
-	}
-	for _, reserved := range [...]string{"Authorization", "Cookie", "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection"} {
-		if sameHeader(h, reserved) {
-			return fmt.Errorf("%w: %q cannot be an identity header", ErrConfig, h)
-		}
-	}
-	return nil
-}
-
-// sameHeader compares header names case-insensitively with "_" equal to
-// "-", because CGI-style gateways (and nginx with underscores_in_headers)
-// map both to the same variable, HTTP_X_USER_ID.
-func sameHeader(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if headerFold(a[i]) != headerFold(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func headerFold(c byte) byte {
-	switch {
-	case c == '_':
-		return '-'
-	case c >= 'A' && c <= 'Z':
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// NewContext returns a copy of ctx carrying s, for [FromContext] and
-// [Manager.Require]. A nil s records that the request was checked and has no
-// session: Require then refuses it without verifying a session itself.
-func NewContext(ctx context.Context, s *Session) context.Context {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return context.WithValue(ctx, ctxKey{}, s)
-}
-
-// FromContext returns the session [Manager.Handler] or [Manager.Require]
-// stored in ctx, or an error that satisfies errors.Is(err, ErrNoSession)
-// (behind Handler, wrapping why there is none, such as ErrExpired).
-func FromContext(ctx context.Context) (*Session, error) {
-	if ctx == nil {
-		return nil, ErrNoSession
-	}
-	switch v := ctx.Value(ctxKey{}).(type) {
-	case *Session:
-		if v != nil {
-			return v, nil
-		}
-	case *sessionAbsent:
-		if errors.Is(v.err, ErrNoSession) {
-			return nil, v.err
-		}
-	}
-	return nil, ErrNoSession
-}
-
-type ctxKey struct{}
-
-// sessionAbsent is what Handler leaves in the context of a request without a
-// session: why, for Require and FromContext.
-type sessionAbsent struct{ err error }
 
 // Check decides for r as [Manager.Handler] would, without writing anything:
 // it verifies the session with [Manager.Load]. One difference follows: Check
@@ -540,198 +450,4 @@ func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, status int, _ e
 	if r == nil || r.Method != http.MethodHead {
 		_, _ = io.WriteString(w, body)
 	}
-}
-
-// forward returns the request next sees: identity headers stripped, then
-// set from s, on a copy whose context carries s, or without a session the
-// reason, loadErr.
-func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
-	mw := &m.mw
-	spoofed := false
-	for k := range r.Header {
-		if mw.isIdentity(k) {
-			spoofed = true
-			break
-		}
-	}
-	// Without a session too, Require behind Handler must take "no session"
-	// from it, not verify again: a jwt callback may have ended the session.
-	// A request that carries no session cookie at all is the exception:
-	// anyone reading it again finds the same, and most requests are these.
-	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
-		return r
-	}
-	var ctx context.Context
-	if s != nil {
-		ctx = NewContext(r.Context(), s)
-	} else {
-		ctx = context.WithValue(r.Context(), ctxKey{}, &sessionAbsent{loadErr})
-	}
-	out := r.WithContext(ctx)
-	if !spoofed && s == nil {
-		return out
-	}
-	h := r.Header.Clone()
-	if h == nil {
-		h = make(http.Header)
-	}
-	for k := range h {
-		if mw.isIdentity(k) {
-			delete(h, k)
-		}
-	}
-	// "Connection: X-User-Id" would make a proxy downstream drop the
-	// headers set below (hop-by-hop); the client may not name them.
-	if conn := h.Values("Connection"); len(conn) > 0 {
-		var keep []string
-		for _, v := range conn {
-			for _, opt := range strings.Split(v, ",") {
-				if opt = strings.TrimSpace(opt); opt != "" && !mw.isIdentity(opt) {
-					keep = append(keep, opt)
-				}
-			}
-		}
-		h.Del("Connection")
-		if len(keep) > 0 {
-			h.Set("Connection", strings.Join(keep, ", "))
-		}
-	}
-	if s != nil {
-		// One backing array for both values: one allocation, not two.
-		ids := [...]string{s.UserID, s.Role}
-		m.setIdentity(ctx, h, mw.userIDHeader, ids[0:1:1])
-		m.setIdentity(ctx, h, mw.roleHeader, ids[1:2:2])
-		if s.Token != nil {
-			for _, c := range mw.claimHeaders {
-				m.setIdentity(ctx, h, c.header, []string{s.Token.StringClaim(c.claim)})
-			}
-		}
-	}
-	out.Header = h
-	return out
-}
-
-func (mw *middleware) isIdentity(name string) bool {
-	for _, h := range mw.identity {
-		if sameHeader(h, name) {
-			return true
-		}
-	}
-	return false
-}
-
-func (m *Manager) setIdentity(ctx context.Context, h http.Header, name string, value []string) {
-	if value[0] == "" {
-		return
-	}
-	if hasCTL(value[0]) {
-		m.log(ctx, "identity header dropped: control character in value", "header", name)
-		return
-	}
-	h[name] = value // name is canonical (initMiddleware)
-}
-
-func hasCTL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// maxCallbackURL caps callbackUrl values; longer ones fall back to "/".
-const maxCallbackURL = 2048
-
-// SafeCallbackURL returns raw when it is a safe place to send a user after
-// sign-in, and "/" otherwise. Accepted are:
-//
-//   - a path starting with a single "/" (never "//" or "/\"), and
-//   - when origin (scheme://host[:port]) is not empty, an absolute URL on
-//     exactly that origin, returned with the origin normalized to lower case.
-//
-// Everything else falls back to "/": protocol-relative and backslash forms,
-// other schemes and hosts, userinfo tricks, values longer than 2048 bytes,
-// empty or relative values ("evil.com", "./x"), and any byte outside
-// printable ASCII (control characters, tabs and newlines, which browsers
-// strip from URLs, spaces, raw non-ASCII: percent-encode it). Because a
-// login page may decode the value again, every percent-decoded form must
-// pass too: no encoded "//", "\", control characters, and no dot segments.
-func SafeCallbackURL(raw, origin string) string {
-	if raw == "" || len(raw) > maxCallbackURL {
-		return "/"
-	}
-	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; c <= ' ' || c >= 0x7f {
-			return "/"
-		}
-	}
-	if raw[0] == '/' {
-		if safeRelative(raw) {
-			return raw
-		}
-		return "/"
-	}
-	o, ok := normalizeOrigin(origin)
-	if !ok || len(raw) < len(o) || !strings.EqualFold(raw[:len(o)], o) {
-		return "/"
-	}
-	rest := raw[len(o):]
-	if rest == "" {
-		return o + "/"
-	}
-	if rest[0] == '/' && safeRelative(rest) {
-		return o + rest
-	}
-	return "/"
-}
-
-// safeRelative checks a path that starts with "/" and holds printable ASCII
-// only, and each of its percent-decoded forms.
-func safeRelative(s string) bool {
-	for level := 0; level < 4; level++ {
-		if s == "" || s[0] != '/' || (len(s) > 1 && s[1] == '/') || strings.ContainsRune(s, '\\') || hasCTL(s) {
-			return false
-		}
-		p := s
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
-		}
-		for _, seg := range strings.Split(p, "/") {
-			if seg == "." || seg == ".." {
-				return false
-			}
-		}
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			// A form we cannot decode is a form we cannot check; lenient
-			// decoders elsewhere might still turn it into "//host".
-			return false
-		}
-		if d == s {
-			return true
-		}
-		s = d
-	}
-	return false
-}
-
-// normalizeOrigin returns origin as lower-case scheme://host[:port].
-func normalizeOrigin(origin string) (string, bool) {
-	if origin == "" {
-		return "", false
-	}
-	u, err := url.Parse(strings.TrimSuffix(origin, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.Opaque != "" {
-		return "", false
-	}
-	host := strings.ToLower(u.Host)
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
-			return "", false
-		}
-	}
-	return u.Scheme + "://" + host, true
 }

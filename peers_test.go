@@ -1,9 +1,16 @@
 package edgeauth
 
 import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -56,8 +63,6 @@ func joinPeerCookies(cookies map[string]string) string {
 	}
 	return b.String()
 }
-
-func fixedClock(unix int64) func() time.Time { return func() time.Time { return time.Unix(unix, 0) } }
 
 func claimsOf(t *testing.T, tok *Token) map[string]any {
 	t.Helper()
@@ -131,5 +136,110 @@ func TestPeerVectors(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidToken)
 			require.NotContains(t, err.Error(), "not-the-secret")
 		})
+	}
+}
+
+// testdata/peers/fastapi-nextauth-jwt/csrf.json is kept for attribution and
+// completeness only: edgeauth does not implement Auth.js CSRF tokens.
+
+// The manifest pins the peer vectors: every file it lists has that SHA-256,
+// and every data file is listed.
+func TestPeerManifest(t *testing.T) {
+	root := filepath.Join("testdata", "peers")
+	f, err := os.Open(filepath.Join(root, "MANIFEST.sha256"))
+	require.NoError(t, err)
+	defer f.Close()
+
+	listed := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		// sha256sum's text format: 64 hex digits, two spaces, the path.
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		require.True(t, ok, "line %d: want \"SUM  PATH\"", line)
+		require.Len(t, sum, 64, "line %d", line)
+		require.False(t, listed[name], "line %d: %s listed twice", line, name)
+		listed[name] = true
+
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		require.NoError(t, err, "line %d", line)
+		got := sha256.Sum256(data)
+		assert.Equal(t, sum, hex.EncodeToString(got[:]), "SHA-256 of %s", name)
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, listed)
+
+	var unlisted []string
+	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel != "README.md" && rel != "MANIFEST.sha256" && !listed[rel] {
+			unlisted = append(unlisted, rel)
+		}
+		return nil
+	}))
+	assert.Empty(t, unlisted, "files under testdata/peers missing from MANIFEST.sha256")
+}
+
+// fastapi-nextauth-jwt's cookie-joining cases, read by the Manager's jar.
+func TestPeerCookieChunks(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "peers", "fastapi-nextauth-jwt", "cookie_chunks.json"))
+	require.NoError(t, err)
+	var v struct {
+		Cases map[string]struct {
+			Cookies    map[string]string `json:"cookies"`
+			CookieName string            `json:"cookie_name"`
+		} `json:"cases"`
+		Expected map[string]string `json:"expected"`
+	}
+	require.NoError(t, json.Unmarshal(data, &v))
+	require.Len(t, v.Cases, 3)
+	require.Len(t, v.Expected, len(v.Cases))
+
+	for name, c := range v.Cases {
+		want, ok := v.Expected[name]
+		require.True(t, ok, "no expectation for %s", name)
+		jar, err := newCookieJar(CookieConfig{Name: c.CookieName}, FormatNextAuthV4)
+		require.NoError(t, err, name)
+
+		// A JSON object has no order: the result must not depend on the
+		// order the cookies arrive in.
+		names := make([]string, 0, len(c.Cookies))
+		for n := range c.Cookies {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		reversed := slices.Clone(names)
+		slices.Reverse(reversed)
+		orders := map[string][]string{"sorted": names, "reversed": reversed}
+		for order, names := range orders {
+			t.Run(name+"/"+order, func(t *testing.T) {
+				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				for _, n := range names {
+					r.AddCookie(&http.Cookie{Name: n, Value: c.Cookies[n]})
+				}
+				token, carried, err := jar.read(r)
+				switch want {
+				case "error: missing cookie":
+					require.ErrorIs(t, err, errNoCookie)
+					assert.Empty(t, token)
+					assert.Empty(t, carried, "unrelated cookies are never carried")
+				default:
+					require.False(t, strings.HasPrefix(want, "error:"), "unknown expectation %q", want)
+					require.NoError(t, err)
+					assert.Equal(t, want, token)
+					// Every session cookie is carried, so that it can be cleared.
+					assert.ElementsMatch(t, names, carried)
+				}
+			})
+		}
 	}
 }

@@ -59,7 +59,7 @@ func TestReadOnly(t *testing.T) {
 		w = httptest.NewRecorder()
 		assert.ErrorIs(t, ro.SignOut(w, requestCarrying("POST", "/logout", live)), ErrReadOnly)
 		noCookies(t, w)
-		assert.Equal(t, 0, store.Len(), "a refused SignOut revokes nothing")
+		assert.Equal(t, 0, store.size(), "a refused SignOut revokes nothing")
 		assert.Zero(t, events.Load())
 	})
 

@@ -60,10 +60,6 @@ func revokedByCutoff(authTime, cutoff time.Time) bool {
 // edgeauth's re-issues keep.
 func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
 
-// DefaultRevocationTimeout bounds a revocation check when
-// Config.RevocationTimeout is zero.
-const DefaultRevocationTimeout = 500 * time.Millisecond
-
 // checkRevocation runs after a token verified, so that garbage never
 // reaches the store. It fails closed unless RevocationFailOpen is set.
 func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {

@@ -1,15 +1,10 @@
 package edgeauth
 
 import (
-	"context"
-
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/edgeauth/edgeauth/redisstore"
 )
 
 func TestRevokedByCutoff(t *testing.T) {
@@ -45,24 +40,4 @@ func TestCutoffSecond(t *testing.T) {
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(time.Nanosecond)))
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(999_999_999)))
 	assert.Equal(t, ban.Unix()+1, cutoffSecond(ban.Add(time.Second)))
-}
-
-// Both stores have the same default quota.
-func TestStoresShareDefaults(t *testing.T) {
-	assert.Equal(t, DefaultMaxSessionsPerUser, redisstore.DefaultMaxSessionsPerUser)
-	assert.Equal(t, redisstore.DefaultMaxSessionsWithoutUser, NewMemoryStore(MemoryStoreConfig{}).maxWithoutUser)
-}
-
-// Both stores return the one invalid-revocation error value, and the one store-full value.
-func TestStoreErrorsAreOneValue(t *testing.T) {
-	err := NewMemoryStore(MemoryStoreConfig{}).RevokeSession(context.Background(), "u", "", time.Now().Add(time.Hour))
-	require.ErrorIs(t, err, ErrInvalidRevocation)
-	require.ErrorIs(t, err, redisstore.ErrInvalidRevocation)
-
-	s := NewMemoryStore(MemoryStoreConfig{MaxSessionsWithoutUser: 1})
-	exp := time.Now().Add(time.Hour)
-	require.NoError(t, s.RevokeSession(context.Background(), "", "a", exp))
-	err = s.RevokeSession(context.Background(), "", "b", exp)
-	require.ErrorIs(t, err, ErrStoreFull)
-	require.ErrorIs(t, err, redisstore.ErrStoreFull)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the workspace (the library and the command,
-# cmd/edgeauth, a module of its own) for a few seconds, one after the
+# Runs every fuzz target of the workspace (the library and its nested
+# modules: redisstore, cmd/edgeauth, examples) for a few seconds, one after the
 # other, so that what a fuzzer finds within seconds fails CI instead of
 # landing. Targets are discovered, not listed: every func FuzzXxx(*testing.F)
 # in the test files of every package, so a new target runs without an edit.

@@ -1,4 +1,4 @@
-package edgeauth_test
+package redisstore_test
 
 import (
 	"bufio"
@@ -492,7 +492,7 @@ func TestReadmeShowsTheSidCallback(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, snippet, "markers in sid-callback.mjs")
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	require.NoError(t, err)
 	assert.True(t, containsIndented(string(readme), snippet),
 		"README.md must show these lines of testdata/authjs/sid-callback.mjs (indentation may differ by a constant):\n%s",

@@ -1,4 +1,4 @@
-package betterauth_test
+package redisstore_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeauth/edgeauth/betterauth"
+	"github.com/edgeauth/edgeauth/internal/betterauthtest"
 	"github.com/edgeauth/edgeauth/internal/redistest"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
@@ -34,14 +35,14 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 			if prefix != "" {
 				cfg["keyPrefix"], storagePrefix = prefix, prefix
 			}
-			app := newBA(t, cfg)
-			v := verifier(t, 0, betterauth.Config{
+			app := betterauthtest.New(t, cfg)
+			v := betterauthtest.Verifier(t, 0, betterauth.Config{
 				Strategy: betterauth.StrategyNone,
 				Storage:  redisstore.NewBetterAuthStorage(client, storagePrefix),
 			})
 
 			first := app.SignUp(0, map[string]any{"role": "admin"})
-			s, err := verify(t, v, first.CookieHeader())
+			s, err := betterauthtest.Verify(t, v, first.CookieHeader())
 			require.NoError(t, err)
 			assert.Equal(t, first.UserID(t), s.UserID)
 			assert.Equal(t, "admin", s.Role)
@@ -52,14 +53,14 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 			// Sign-out deletes the session: refused at once.
 			out := app.Call("signOut", 0, map[string]any{"cookieHeader": first.CookieHeader()})
 			require.Equal(t, 200, out.Status)
-			_, err = verify(t, v, first.CookieHeader())
+			_, err = betterauthtest.Verify(t, v, first.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrRevoked)
 
 			// Revoke-all (revoke-sessions) ends every session of the user.
 			a := app.Call("signIn", 0, nil)
 			b := app.Call("signIn", 0, nil)
-			for _, r := range []*response{a, b} {
-				_, err := verify(t, v, r.CookieHeader())
+			for _, r := range []*betterauthtest.Response{a, b} {
+				_, err := betterauthtest.Verify(t, v, r.CookieHeader())
 				require.NoError(t, err)
 			}
 			key := storagePrefix + sessionToken(t, v, b)
@@ -68,8 +69,8 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // revokedAt must follow createdAt, in ms
 			rev := app.Call("revokeSessions", 0, map[string]any{"cookieHeader": a.CookieHeader()})
 			require.Equal(t, 200, rev.Status, "%s", rev.Body)
-			for _, r := range []*response{a, b} {
-				_, err := verify(t, v, r.CookieHeader())
+			for _, r := range []*betterauthtest.Response{a, b} {
+				_, err := betterauthtest.Verify(t, v, r.CookieHeader())
 				assert.ErrorIs(t, err, betterauth.ErrRevoked)
 			}
 			mark, err := client.Get(ctx, storagePrefix+"revoked-sessions-before-"+a.UserID(t)).Result()
@@ -79,24 +80,24 @@ func TestSecondaryStorageOnRedis(t *testing.T) {
 			// Were a session written back (a racing write), the mark still
 			// refuses it, in Better Auth and here.
 			require.NoError(t, client.Set(ctx, key, stored, time.Hour).Err())
-			_, err = verify(t, v, b.CookieHeader())
+			_, err = betterauthtest.Verify(t, v, b.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrRevoked)
 			assert.Equal(t, "", app.GetSession(0, b.CookieHeader()))
 
 			// A session created after the mark is fine.
 			time.Sleep(5 * time.Millisecond)
 			c := app.Call("signIn", 0, nil)
-			_, err = verify(t, v, c.CookieHeader())
+			_, err = betterauthtest.Verify(t, v, c.CookieHeader())
 			assert.NoError(t, err)
 		})
 	}
 }
 
-// sessionToken returns the token of a response's session, as the Verifier
+// sessionToken returns the token of a betterauthtest.Response's session, as the Verifier
 // reads it.
-func sessionToken(t *testing.T, v *betterauth.Verifier, r *response) string {
+func sessionToken(t *testing.T, v *betterauth.Verifier, r *betterauthtest.Response) string {
 	t.Helper()
-	s, err := verify(t, v, r.CookieHeader())
+	s, err := betterauthtest.Verify(t, v, r.CookieHeader())
 	require.NoError(t, err)
 	var body struct {
 		Token string `json:"token"`
@@ -107,18 +108,18 @@ func sessionToken(t *testing.T, v *betterauth.Verifier, r *response) string {
 
 // Redis down: no session (fail closed), and the error says the lookup failed.
 func TestSecondaryStorageUnavailable(t *testing.T) {
-	app := newBA(t, map[string]any{"strategy": "compact"})
-	r := app.SignUp(mintNow, nil)
+	app := betterauthtest.New(t, map[string]any{"strategy": "compact"})
+	r := app.SignUp(betterauthtest.MintNow, nil)
 	for name, addr := range map[string]string{"unresponsive": redistest.Unresponsive(t), "closed": "127.0.0.1:1"} {
 		t.Run(name, func(t *testing.T) {
 			client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 			t.Cleanup(func() { _ = client.Close() })
-			v := verifier(t, mintNow+60, betterauth.Config{
+			v := betterauthtest.Verifier(t, betterauthtest.MintNow+60, betterauth.Config{
 				Strategy:      betterauth.StrategyNone,
 				Storage:       redisstore.NewBetterAuthStorage(client, redisstore.BetterAuthPrefix),
 				LookupTimeout: 200 * time.Millisecond,
 			})
-			_, err := verify(t, v, r.CookieHeader())
+			_, err := betterauthtest.Verify(t, v, r.CookieHeader())
 			assert.ErrorIs(t, err, betterauth.ErrUnavailable)
 		})
 	}
@@ -126,14 +127,14 @@ func TestSecondaryStorageUnavailable(t *testing.T) {
 
 // The get-session fallback against the real handler served over HTTP.
 func TestSessionEndpoint(t *testing.T) {
-	app := newBA(t, map[string]any{"strategy": "compact"})
+	app := betterauthtest.New(t, map[string]any{"strategy": "compact"})
 	url := app.Serve() + "/api/auth/get-session"
 
 	r := app.SignUp(0, map[string]any{"role": "editor"})
-	noReuse := verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: -1})
-	reuse := verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: time.Hour})
+	noReuse := betterauthtest.Verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: -1})
+	reuse := betterauthtest.Verifier(t, 0, betterauth.Config{Strategy: betterauth.StrategyNone, SessionURL: url, LookupCacheTTL: time.Hour})
 	for _, v := range []*betterauth.Verifier{noReuse, reuse} {
-		s, err := verify(t, v, r.CookieHeader())
+		s, err := betterauthtest.Verify(t, v, r.CookieHeader())
 		require.NoError(t, err)
 		assert.Equal(t, r.UserID(t), s.UserID)
 		assert.Equal(t, "editor", s.Role)
@@ -142,20 +143,20 @@ func TestSessionEndpoint(t *testing.T) {
 
 	// With a cookie cache, a valid cache needs no call; without one the
 	// endpoint answers.
-	cached := verifier(t, 0, betterauth.Config{SessionURL: url})
-	s, err := verify(t, cached, r.CookieHeader())
+	cached := betterauthtest.Verifier(t, 0, betterauth.Config{SessionURL: url})
+	s, err := betterauthtest.Verify(t, cached, r.CookieHeader())
 	require.NoError(t, err)
 	assert.Equal(t, betterauth.SourceCookieCache, s.Source)
 	tokenName, _ := cached.CookieNames()
-	s, err = verify(t, cached, tokenName+"="+r.Cookies[tokenName])
+	s, err = betterauthtest.Verify(t, cached, tokenName+"="+r.Cookies[tokenName])
 	require.NoError(t, err)
 	assert.Equal(t, betterauth.SourceEndpoint, s.Source)
 
 	out := app.Call("signOut", 0, map[string]any{"cookieHeader": r.CookieHeader()})
 	require.Equal(t, 200, out.Status)
-	_, err = verify(t, noReuse, r.CookieHeader())
+	_, err = betterauthtest.Verify(t, noReuse, r.CookieHeader())
 	assert.ErrorIs(t, err, betterauth.ErrRevoked, "get-session answers null after the sign-out")
-	s, err = verify(t, reuse, r.CookieHeader())
+	s, err = betterauthtest.Verify(t, reuse, r.CookieHeader())
 	require.NoError(t, err, "a reused answer outlives the sign-out until LookupCacheTTL")
 	assert.Equal(t, r.UserID(t), s.UserID)
 }
