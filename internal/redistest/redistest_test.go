@@ -100,3 +100,47 @@ func command(t *testing.T, addr string, args ...string) string {
 	require.NoError(t, err)
 	return line
 }
+
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3)
+	require.Len(t, c.Nodes, 3)
+	for _, addr := range c.Addrs() {
+		info, err := Do(addr, "CLUSTER", "INFO")
+		require.NoError(t, err)
+		assert.Contains(t, info, "cluster_state:ok")
+		assert.Contains(t, info, "cluster_known_nodes:3")
+	}
+	assert.Equal(t, "redis://"+c.Addrs()[0]+"?addr="+c.Addrs()[1]+"&addr="+c.Addrs()[2], c.URL())
+
+	// Each node owns some slots: a key is refused by the nodes that do not own it.
+	var moved int
+	for _, addr := range c.Addrs() {
+		if _, err := Do(addr, "SET", "k", "v"); err != nil {
+			assert.Contains(t, err.Error(), "MOVED")
+			moved++
+		}
+	}
+	assert.Equal(t, 2, moved)
+
+	// A restarted node rejoins with its slots.
+	c.Nodes[1].Restart(t)
+	c.WaitOK(t)
+}
+
+func TestProxyFreeze(t *testing.T) {
+	p := StartProxy(t, Start(t))
+	got, err := Do(p.Addr(), "PING")
+	require.NoError(t, err)
+	assert.Equal(t, "PONG", got)
+
+	p.Freeze()
+	_, err = doWithin(p.Addr(), 200*time.Millisecond, "PING")
+	var ne net.Error
+	require.ErrorAs(t, err, &ne, "a frozen proxy must not answer")
+	assert.True(t, ne.Timeout())
+
+	p.Thaw()
+	got, err = Do(p.Addr(), "PING")
+	require.NoError(t, err)
+	assert.Equal(t, "PONG", got)
+}
