@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -243,4 +244,26 @@ func TestGroupOfKey(t *testing.T) {
 		_, ok := tr.groupOf(key)
 		assert.False(t, ok, key)
 	}
+}
+
+// A full cache at the default size, with UUID-sized ids and one user per entry (the
+// most memory an entry takes short of longer ids), stays under 25 MB.
+func TestLocalCacheMemory(t *testing.T) {
+	const entries = DefaultLocalCacheEntries
+	now := time.Now()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := liveCache(entries, time.Minute)
+	for i := range entries + 1000 {
+		user := fmt.Sprintf("user-%031d", i)
+		fill(c, groupOf(user), checkKey{user, fmt.Sprintf("%036d", i)}, checkResult{}, now)
+	}
+	require.Equal(t, entries, c.len())
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perEntry := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(c.len())
+	t.Logf("%d entries, one per user: %d bytes per entry", c.len(), perEntry)
+	assert.Less(t, perEntry*entries, int64(25_000_000))
+	runtime.KeepAlive(c)
 }

@@ -1,5 +1,7 @@
 // Package redisstore is a Redis-backed revocation store for edgeauth (it implements
-// edgeauth.Store), so that revocations are shared by every instance of a service.
+// edgeauth.Store), so that revocations are shared by every instance of a service. It
+// works with a single Redis and with Redis Cluster; NewClientFromURL makes a client for
+// either from a URL.
 //
 // # Key layout
 //
@@ -29,10 +31,65 @@
 // Total memory grows with the number of users who sign out, not with how often they do;
 // the shared pool takes about 1.2 MB when full.
 //
+// # Local cache
+//
+// Without Options.LocalCache every Check is a round trip to Redis. With it, a warm check
+// is answered from memory, and Redis tells the store about every write to its keys
+// (server-assisted client-side caching, CLIENT TRACKING):
+//
+//   - For each node that holds keys (the server of a *redis.Client; every master of a
+//     *redis.ClusterClient, listed again every second) the store keeps one more
+//     connection, made from the client's options, that runs CLIENT TRACKING ON REDIRECT
+//     <its own id> BCAST PREFIX <Prefix> and subscribes to __redis__:invalidate (RESP2).
+//     Redis then names on it every key under Prefix that is written, expires or is evicted,
+//     whoever wrote it. Broadcast mode costs Redis no memory per key read.
+//   - A check result is cached for its pair of session and user ids, "not revoked" as well
+//     as "revoked", and dropped when Redis names one of the user's keys (or the shared
+//     pool's key), after LocalCache.TTL, or when LocalCache.MaxEntries are cached (the
+//     oldest goes). Ids longer than 256 bytes together are not cached. Entries hold the
+//     expiries Redis returned, so a cached denylist entry or cutoff lapses when Redis's
+//     would, by the local clock. A result read from Redis while an invalidation of its
+//     keys arrived is not kept: the fetch is registered before the read, and the
+//     invalidation cancels it.
+//   - The store's own revocations drop its cached results for the user as soon as the
+//     write returns, so it reads its own writes. Other instances drop theirs when the
+//     invalidation arrives: within milliseconds (BenchmarkPropagation).
+//   - Losing a tracking connection (an error, or a ping left unanswered for 0.5 s after
+//     0.5 s of silence) flushes the cache, and until tracking is established again on
+//     every node, each check asks Redis, and fails when Redis does not answer: the Manager
+//     fails closed as without a cache. Hits also stop by themselves after 1.5 s without
+//     word from a tracking connection, whether or not its loss was noticed. On Cluster,
+//     any change of the set of masters flushes the cache too.
+//   - A client that cannot be tracked (a Ring) gets no cache, with a warning; so does a
+//     Redis that refuses tracking (before 6.0, or an ACL user without the permissions for
+//     CLIENT ID, CLIENT TRACKING and SUBSCRIBE __redis__:invalidate), with a warning and
+//     retries.
+//
+// Close stops the background work. The caches of two instances may differ for the
+// milliseconds an invalidation takes; a revocation is enforced by the instance that made
+// it at once, by the others as soon as their invalidation arrives.
+//
+// go-redis v9.22 has a client-side cache of its own (Options.ClientSideCacheConfig,
+// experimental). The store does not use it: it caches an allow-list of read commands,
+// not the scripts a check runs; it exists for *redis.Client only, not for
+// *redis.ClusterClient; it must be enabled on the caller's client, where it forbids
+// SELECT, AUTH, HELLO and RESET; and it tracks in default mode, so that Redis remembers
+// every key each connection read.
+//
+// # Redis Cluster
+//
+// Every operation touches one hash slot. Redis Cluster has no cross-node consistency for
+// a lost node: a master that stops takes the revocations of its slots with it until it
+// comes back (with persistence, with them; failed over to a replica, with what it had
+// replicated). While it is down, checks of its users fail, and with them those users'
+// sessions (fail closed); the users of other masters are checked as usual, each check a
+// round trip until the master is tracked again.
+//
 // # Operational notes
 //
-//   - Create the client with ContextTimeoutEnabled: true, otherwise go-redis ignores the
-//     context deadline for socket I/O and a hung Redis blocks requests for ReadTimeout.
+//   - Create the client with ContextTimeoutEnabled: true (NewClientFromURL does),
+//     otherwise go-redis ignores the context deadline for socket I/O and a hung Redis
+//     blocks requests for ReadTimeout.
 //   - Eviction loses revocations, and a lost revocation re-admits a revoked session. Run
 //     the Redis that holds them with maxmemory-policy noeviction (then a full Redis fails
 //     revocations, which the caller reports, rather than forgetting them). Every key has a
@@ -74,7 +131,7 @@ const (
 	// Options.MaxSessionsWithoutUser <= 0.
 	DefaultMaxSessionsWithoutUser = 10_000
 	// DefaultLocalCacheEntries is LocalCache.MaxEntries when it is <= 0.
-	DefaultLocalCacheEntries = 100_000
+	DefaultLocalCacheEntries = 50_000
 	// DefaultLocalCacheTTL is LocalCache.TTL when it is <= 0.
 	DefaultLocalCacheTTL = time.Minute
 )

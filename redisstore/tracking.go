@@ -349,7 +349,7 @@ func (n *nodeTracker) run() {
 			msg := "edgeauth: cannot establish redis tracking; checks ask redis until it can"
 			var refused redis.Error
 			if errors.As(err, &refused) {
-				msg = "edgeauth: redis refused client tracking (CLIENT TRACKING needs Redis 6 and the permission to run it); checks ask redis"
+				msg = "edgeauth: redis refused client tracking (it needs Redis 6 and the permissions for CLIENT ID, CLIENT TRACKING and SUBSCRIBE __redis__:invalidate); checks ask redis"
 			}
 			n.t.logger().LogAttrs(n.ctx, slog.LevelWarn, msg, slog.String("addr", n.addr), slog.String("error", errorText(err)))
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/redistest"
 )
 
 type nopWriter struct{ h http.Header }
@@ -24,7 +26,12 @@ func (w *nopWriter) WriteHeader(int)             {}
 // answers 200 with the identity want, so that it never times an error page
 // or a login redirect.
 func benchApp(b *testing.B, target string, signedIn bool, want map[string]string) {
-	app, err := newApp(appConfig{Secrets: []string{"bench-secret-0123456789abcdefghij"}})
+	benchAppOn(b, nil, target, signedIn, want)
+}
+
+// benchAppOn is benchApp with the app on store (nil: the memory store).
+func benchAppOn(b *testing.B, store edgeauth.Store, target string, signedIn bool, want map[string]string) {
+	app, err := newApp(appConfig{Secrets: []string{"bench-secret-0123456789abcdefghij"}, Store: store})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,6 +84,20 @@ func benchApp(b *testing.B, target string, signedIn bool, want map[string]string
 
 func BenchmarkAppProtected(b *testing.B) {
 	benchApp(b, "/dashboard", true, map[string]string{"x-user-id": "alice", "x-user-role": "admin"})
+}
+
+// BenchmarkAppProtectedRedis is BenchmarkAppProtected on the Redis store as
+// the example configures it for REDIS_URL: warm checks come from its local
+// cache.
+func BenchmarkAppProtectedRedis(b *testing.B) {
+	client, err := newRedisClient("redis://" + redistest.Start(b) + "/0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	store := newRedisStore(client, slog.New(slog.DiscardHandler))
+	defer store.Close()
+	benchAppOn(b, store, "/dashboard", true, map[string]string{"x-user-id": "alice", "x-user-role": "admin"})
 }
 
 func BenchmarkAppPublic(b *testing.B) {
