@@ -267,3 +267,25 @@ func TestLocalCacheMemory(t *testing.T) {
 	assert.Less(t, perEntry*entries, int64(25_000_000))
 	runtime.KeepAlive(c)
 }
+
+func TestClusterMasters(t *testing.T) {
+	const nodes = `07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@31004,hostname4 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected
+67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 127.0.0.1:30002@31002,hostname2 master - 0 1426238316232 2 connected 5461-10922
+292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30003@31003 master,fail? - 0 1426238318243 3 connected 10923-16383
+e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001,hostname1 myself,master - 0 0 1 connected 0-5460
+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.1:30007@31007 master - 0 0 7 connected
+bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 127.0.0.1:30008@31008 master,fail - 0 0 8 disconnected 100-200
+cccccccccccccccccccccccccccccccccccccccc :0@0 master,noaddr - 0 0 9 disconnected
+dddddddddddddddddddddddddddddddddddddddd 127.0.0.1:30010@31010 master,handshake - 0 0 0 connected
+eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee [::1]:30011@31011 master - 0 0 11 connected [5461->-67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1]
+garbage
+`
+	assert.Equal(t, []string{
+		"127.0.0.1:30001", // myself
+		"127.0.0.1:30002",
+		"127.0.0.1:30003", // suspected, not yet failed: still a master
+		"127.0.0.1:30007", // no slots yet: it may be importing one
+		"[::1]:30011",
+	}, clusterMasters(nodes))
+	assert.Empty(t, clusterMasters(""))
+}

@@ -37,12 +37,13 @@
 // is answered from memory, and Redis tells the store about every write to its keys
 // (server-assisted client-side caching, CLIENT TRACKING):
 //
-//   - For each node that holds keys (the server of a *redis.Client; every master of a
-//     *redis.ClusterClient, listed again every second) the store keeps one more
-//     connection, made from the client's options, that runs CLIENT TRACKING ON REDIRECT
-//     <its own id> BCAST PREFIX <Prefix> and subscribes to __redis__:invalidate (RESP2).
-//     Redis then names on it every key under Prefix that is written, expires or is evicted,
-//     whoever wrote it. Broadcast mode costs Redis no memory per key read.
+//   - For each node that takes writes (the server of a *redis.Client; every master of a
+//     *redis.ClusterClient, with or without slots, as CLUSTER NODES lists them every
+//     second) the store keeps one more connection, made from the client's options, that
+//     runs CLIENT TRACKING ON REDIRECT <its own id> BCAST PREFIX <Prefix> and subscribes to
+//     __redis__:invalidate (RESP2). Redis then names on it every key under Prefix that is
+//     written, expires or is evicted, whoever wrote it. Broadcast mode costs Redis no
+//     memory per key read.
 //   - A check result is cached for its pair of session and user ids, "not revoked" as well
 //     as "revoked", and dropped when Redis names one of the user's keys (or the shared
 //     pool's key), after LocalCache.TTL, or when LocalCache.MaxEntries are cached (the
@@ -78,12 +79,13 @@
 //
 // # Redis Cluster
 //
-// Every operation touches one hash slot. Redis Cluster has no cross-node consistency for
-// a lost node: a master that stops takes the revocations of its slots with it until it
-// comes back (with persistence, with them; failed over to a replica, with what it had
-// replicated). While it is down, checks of its users fail, and with them those users'
-// sessions (fail closed); the users of other masters are checked as usual, each check a
-// round trip until the master is tracked again.
+// Every operation touches one hash slot. A master that stops takes the revocations of its
+// slots out of reach until it comes back (with persistence, with them) or a replica takes
+// over (with what it had replicated). Meanwhile checks of its users fail, and the Manager
+// refuses their sessions (fail closed); the users of the other masters are checked as
+// usual, each check a round trip until every master is tracked again. Masters that own
+// no slot yet are tracked too: during a slot migration, the importing master takes
+// writes (ASK redirects) before it owns the slot.
 //
 // # Operational notes
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,48 +102,53 @@ func (t *tracking) maintain() {
 	}
 }
 
-// refreshTopology tracks every master the cluster reports, and only those. Any change
+// refreshTopology tracks every master the cluster lists, with or without slots: a master
+// that is importing a slot takes writes to it (ASK) before it owns any. Any change
 // flushes the cache: a result read before a master was tracked may be stale.
 func (t *tracking) refreshTopology() {
 	ctx, cancel := context.WithTimeout(t.ctx, topologyTimeout)
 	defer cancel()
-	var mu sync.Mutex
-	masters := make(map[string]*redis.Options)
-	err := t.cluster.ForEachMaster(ctx, func(_ context.Context, node *redis.Client) error {
-		opt := node.Options()
-		mu.Lock()
-		masters[opt.Addr] = opt
-		mu.Unlock()
-		return nil
-	})
-	if err != nil || len(masters) == 0 {
+	listed, err := t.cluster.ClusterNodes(ctx).Result()
+	if err != nil {
 		return // the trackers of unreachable masters are down already
+	}
+	masters := clusterMasters(listed)
+	if len(masters) == 0 {
+		return
+	}
+	t.mu.Lock()
+	changed := len(masters) != len(t.nodes)
+	for _, addr := range masters {
+		if t.nodes[addr] == nil {
+			changed = true
+		}
+	}
+	t.mu.Unlock()
+	if !changed {
+		return
+	}
+	// Any node's client has the options (credentials, TLS, dialer) to reach the others.
+	node, err := t.cluster.MasterForKey(ctx, t.prefix)
+	if err != nil {
+		return
 	}
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		return
 	}
-	changed := len(masters) != len(t.nodes)
-	for addr := range masters {
-		if t.nodes[addr] == nil {
-			changed = true
-		}
-	}
-	if !changed {
-		t.mu.Unlock()
-		return
-	}
 	var removed []*nodeTracker
 	for addr, n := range t.nodes {
-		if masters[addr] == nil {
+		if !slices.Contains(masters, addr) {
 			removed = append(removed, n)
 			delete(t.nodes, addr)
 		}
 	}
-	for addr, opt := range masters {
+	for _, addr := range masters {
 		if t.nodes[addr] == nil {
-			t.addNodeLocked(opt)
+			opt := *node.Options()
+			opt.Addr = addr
+			t.addNodeLocked(&opt)
 		}
 	}
 	t.cache.setLive(false)
@@ -152,6 +158,30 @@ func (t *tracking) refreshTopology() {
 	for _, n := range removed {
 		n.stop()
 	}
+}
+
+// clusterMasters returns the addresses of the masters in a CLUSTER NODES reply, but for
+// those known to have failed (failed over, or gone) and those without an address yet.
+func clusterMasters(nodes string) []string {
+	var masters []string
+	for line := range strings.Lines(nodes) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			continue
+		}
+		addr, _, _ := strings.Cut(fields[1], "@")
+		flags := strings.Split(fields[2], ",")
+		if !slices.Contains(flags, "master") || slices.Contains(flags, "fail") ||
+			slices.Contains(flags, "noaddr") || slices.Contains(flags, "handshake") {
+			continue
+		}
+		if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || port == "0" {
+			continue
+		}
+		masters = append(masters, addr)
+	}
+	slices.Sort(masters)
+	return slices.Compact(masters)
 }
 
 // addNodeLocked starts tracking the node that base connects to.

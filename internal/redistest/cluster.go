@@ -27,6 +27,9 @@ const (
 // a third (for three) of the slots.
 type Cluster struct {
 	Nodes []*Server
+
+	bin  string
+	args []string
 }
 
 // StartCluster starts a Redis Cluster of masters nodes (at least 3, as redis-cli
@@ -48,7 +51,7 @@ func StartCluster(t testing.TB, masters int, config ...string) *Cluster {
 		// their slots, and the node rejoins when restarted.
 		"--cluster-node-timeout", "60000",
 	}, config...)
-	c := &Cluster{}
+	c := &Cluster{bin: bin, args: args}
 	for range masters {
 		c.Nodes = append(c.Nodes, startServer(t, bin, freeClusterPort, args))
 	}
@@ -61,6 +64,20 @@ func StartCluster(t testing.TB, masters int, config ...string) *Cluster {
 	}
 	c.WaitOK(t)
 	return c
+}
+
+// AddNode starts one more node, joins it to the cluster as a master without slots, and
+// waits until every node knows it.
+func (c *Cluster) AddNode(t testing.TB) *Server {
+	t.Helper()
+	s := startServer(t, c.bin, freeClusterPort, c.args)
+	_, port, _ := net.SplitHostPort(s.Addr())
+	if _, err := Do(c.Nodes[0].Addr(), "CLUSTER", "MEET", "127.0.0.1", port); err != nil {
+		t.Fatalf("redistest: CLUSTER MEET: %v", err)
+	}
+	c.Nodes = append(c.Nodes, s)
+	c.WaitOK(t)
+	return s
 }
 
 // Addrs returns the nodes' addresses.
