@@ -63,8 +63,8 @@
 //     any change of the set of masters flushes the cache too.
 //   - A client that cannot be tracked (a Ring) gets no cache, with a warning; so does a
 //     Redis that refuses tracking (before 6.0, or an ACL user without the permissions for
-//     CLIENT ID, CLIENT TRACKING and SUBSCRIBE __redis__:invalidate), with a warning and
-//     retries.
+//     CLIENT ID, CLIENT TRACKING, PING and SUBSCRIBE __redis__:invalidate), with a warning
+//     and retries.
 //
 // Close stops the background work. The caches of two instances may differ for the
 // milliseconds an invalidation takes; a revocation is enforced by the instance that made
@@ -73,9 +73,9 @@
 // go-redis v9.22 has a client-side cache of its own (Options.ClientSideCacheConfig,
 // experimental). The store does not use it: it caches an allow-list of read commands,
 // not the scripts a check runs; it exists for *redis.Client only, not for
-// *redis.ClusterClient; it must be enabled on the caller's client, where it forbids
-// SELECT, AUTH, HELLO and RESET; and it tracks in default mode, so that Redis remembers
-// every key each connection read.
+// *redis.ClusterClient; it must be enabled on the caller's client, where it refuses
+// SELECT, AUTH, RESET and HELLO with arguments; and it tracks in default mode, so that
+// Redis remembers every key each connection read.
 //
 // # Redis Cluster
 //

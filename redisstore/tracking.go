@@ -368,8 +368,12 @@ func (n *nodeTracker) run() {
 		if n.ctx.Err() != nil {
 			return
 		}
+		// A refusal (a Redis error rather than a lost connection) would be refused again:
+		// back off as for a failure to connect.
+		var refused redis.Error
+		isRefused := errors.As(err, &refused)
 		switch {
-		case established:
+		case established && !isRefused:
 			n.failing = true
 			backoff = minBackoff
 			n.t.logger().LogAttrs(n.ctx, slog.LevelWarn, "edgeauth: redis tracking connection lost; local cache flushed, checks ask redis until it is back",
@@ -377,9 +381,8 @@ func (n *nodeTracker) run() {
 		case !n.failing:
 			n.failing = true
 			msg := "edgeauth: cannot establish redis tracking; checks ask redis until it can"
-			var refused redis.Error
-			if errors.As(err, &refused) {
-				msg = "edgeauth: redis refused client tracking (it needs Redis 6 and the permissions for CLIENT ID, CLIENT TRACKING and SUBSCRIBE __redis__:invalidate); checks ask redis"
+			if isRefused {
+				msg = "edgeauth: redis refused client tracking (it needs Redis 6 and the permissions for CLIENT ID, CLIENT TRACKING, PING and SUBSCRIBE __redis__:invalidate); checks ask redis"
 			}
 			n.t.logger().LogAttrs(n.ctx, slog.LevelWarn, msg, slog.String("addr", n.addr), slog.String("error", errorText(err)))
 		}

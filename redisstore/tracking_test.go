@@ -302,16 +302,30 @@ func TestLocalCacheSilentNetwork(t *testing.T) {
 	assert.False(t, revoked)
 }
 
-// A Redis that refuses CLIENT TRACKING leaves a working store that asks Redis every time,
-// and says why.
+// A Redis that refuses tracking leaves a working store that asks Redis every time, and
+// says why.
 func TestLocalCacheTrackingRefused(t *testing.T) {
+	t.Run("no CLIENT command", func(t *testing.T) {
+		client, counter := countedClient(t, redistest.Start(t, "--rename-command", "CLIENT", ""))
+		assertRefused(t, client, counter)
+	})
+	t.Run("ACL user without the channel", func(t *testing.T) {
+		addr := redistest.Start(t)
+		_, err := redistest.Do(addr, "ACL", "SETUSER", "edge", "on", ">pw", "~*", "+@all", "resetchannels")
+		require.NoError(t, err)
+		client := redis.NewClient(&redis.Options{Addr: addr, Username: "edge", Password: "pw", ContextTimeoutEnabled: true})
+		t.Cleanup(func() { _ = client.Close() })
+		counter := &commandCounter{}
+		client.AddHook(counter)
+		assertRefused(t, client, counter)
+	})
+}
+
+func assertRefused(t *testing.T, client *redis.Client, counter *commandCounter) {
 	ctx := context.Background()
 	rec := &logRecorder{}
-	addr := redistest.Start(t, "--rename-command", "CLIENT", "")
-	client, counter := countedClient(t, addr)
 	s := New(client, Options{Logger: slog.New(rec), LocalCache: &LocalCache{}})
 	t.Cleanup(func() { _ = s.Close() })
-
 	require.Eventually(t, func() bool {
 		for _, r := range rec.logged() {
 			if strings.Contains(r.Message, "refused client tracking") {
@@ -329,6 +343,13 @@ func TestLocalCacheTrackingRefused(t *testing.T) {
 		assert.Greater(t, counter.total(), before, "every check asks redis")
 	}
 	assert.Equal(t, 0, s.cache.len())
+	var warnings int
+	for _, r := range rec.logged() {
+		if r.Level == slog.LevelWarn && strings.Contains(r.Message, "tracking") {
+			warnings++
+		}
+	}
+	assert.Equal(t, 1, warnings, "one warning, not one per retry")
 }
 
 // A client that cannot be tracked (a Ring) gets a store without a cache, and a warning.
