@@ -146,8 +146,8 @@ var (
 	ErrStoreFull = revocation.ErrFull
 	// ErrNoClient is returned by a Store created with a nil client.
 	ErrNoClient = errors.New("edgeauth: redis store has no client")
-	// ErrCorruptEntry is returned when a stored cutoff is not an integer (the key was
-	// written by something else).
+	// ErrCorruptEntry is returned when a stored cutoff or session expiry is not a number
+	// (the key was written by something else).
 	ErrCorruptEntry = errors.New("edgeauth: corrupt revocation entry in redis")
 )
 
@@ -168,9 +168,9 @@ type Options struct {
 	// tracking; nil means slog.Default().
 	Logger *slog.Logger
 	// LocalCache, when not nil, keeps check results in the process while Redis reports
-	// writes to their keys (see Local cache): a warm check makes no network call, and a
-	// revocation made elsewhere reaches this store within milliseconds. It runs background
-	// work until Close. Nil means every check is a round trip.
+	// writes to their keys (see the package documentation): a warm check makes no network
+	// call, and a revocation made elsewhere reaches this store within milliseconds. It
+	// runs background work until Close. Nil means every check is a round trip.
 	LocalCache *LocalCache
 }
 
@@ -204,10 +204,6 @@ type Store struct {
 // New returns a Store using client. It does not contact Redis itself; with
 // Options.LocalCache it starts the background work that does (see Close).
 func New(client redis.UniversalClient, opts Options) *Store {
-	return newStore(client, opts, defaultPingInterval)
-}
-
-func newStore(client redis.UniversalClient, opts Options, pingInterval time.Duration) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
@@ -233,7 +229,7 @@ func newStore(client redis.UniversalClient, opts Options, pingInterval time.Dura
 			ttl = DefaultLocalCacheTTL
 		}
 		cache := newLocalCache(entries, ttl)
-		if t := startTracking(client, s.prefix, cache, s.log, pingInterval); t != nil {
+		if t := startTracking(client, s.prefix, cache, s.log); t != nil {
 			s.cache, s.tracking = cache, t
 		} else {
 			s.log().Warn("edgeauth: the redis store's local cache needs a *redis.Client or *redis.ClusterClient; every check asks redis")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,9 +23,9 @@ const invalidationChannel = "__redis__:invalidate"
 const sharedGroup = "n"
 
 const (
-	// defaultPingInterval is how long a tracking connection may be silent before it is
-	// pinged; a ping unanswered for as long again ends the connection.
-	defaultPingInterval = 500 * time.Millisecond
+	// pingInterval is how long a tracking connection may be silent before it is pinged;
+	// a ping unanswered for as long again ends the connection.
+	pingInterval = 500 * time.Millisecond
 	// staleIntervals is how many ping intervals of silence stop cache hits, whether or not
 	// the tracking goroutine has noticed (it may be late on a loaded machine).
 	staleIntervals = 3
@@ -42,11 +43,10 @@ const (
 // single Redis, one per master on Redis Cluster), feeds their invalidations to the cache,
 // and tells the cache whether all of them are established.
 type tracking struct {
-	cache        *localCache
-	prefix       string
-	logger       func() *slog.Logger
-	cluster      *redis.ClusterClient // nil for a single node
-	pingInterval time.Duration
+	cache   *localCache
+	prefix  string
+	logger  func() *slog.Logger
+	cluster *redis.ClusterClient // nil for a single node
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -59,14 +59,13 @@ type tracking struct {
 
 // startTracking starts tracking for client's nodes, or returns nil for a client it cannot
 // track (a Ring, or another UniversalClient implementation).
-func startTracking(client redis.UniversalClient, prefix string, cache *localCache, logger func() *slog.Logger, pingInterval time.Duration) *tracking {
+func startTracking(client redis.UniversalClient, prefix string, cache *localCache, logger func() *slog.Logger) *tracking {
 	t := &tracking{
-		cache:        cache,
-		prefix:       prefix,
-		logger:       logger,
-		pingInterval: pingInterval,
-		nodes:        make(map[string]*nodeTracker),
-		done:         make(chan struct{}),
+		cache:  cache,
+		prefix: prefix,
+		logger: logger,
+		nodes:  make(map[string]*nodeTracker),
+		done:   make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	switch c := client.(type) {
@@ -190,11 +189,11 @@ func (t *tracking) addNodeLocked(base *redis.Options) {
 	n := &nodeTracker{
 		t:      t,
 		addr:   base.Addr,
-		client: redis.NewClient(trackingOptions(base, t.prefix)),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
+	n.client = redis.NewClient(trackingOptions(base, t.prefix, func() { n.connects.Add(1) }))
 	t.nodes[n.addr] = n
 	t.cache.setLive(false)
 	go n.run()
@@ -203,7 +202,8 @@ func (t *tracking) addNodeLocked(base *redis.Options) {
 // trackingOptions derives, from the options of a node's client, a client for one RESP2
 // connection that tracks every key under prefix (BCAST) and receives the invalidations
 // itself (REDIRECT to its own id, as a Pub/Sub subscriber of invalidationChannel).
-func trackingOptions(base *redis.Options, prefix string) *redis.Options {
+// connected is called for each connection it makes.
+func trackingOptions(base *redis.Options, prefix string, connected func()) *redis.Options {
 	opt := *base
 	opt.Protocol = 2
 	opt.PoolSize = 1
@@ -216,6 +216,7 @@ func trackingOptions(base *redis.Options, prefix string) *redis.Options {
 	opt.AutoPipelineOptions = nil
 	onConnect := base.OnConnect
 	opt.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
+		connected()
 		if onConnect != nil {
 			if err := onConnect(ctx, cn); err != nil {
 				return err
@@ -282,7 +283,7 @@ func (t *tracking) extendLocked() {
 			oldest = n.lastHeard
 		}
 	}
-	t.cache.extend(oldest + staleIntervals*int64(t.pingInterval))
+	t.cache.extend(oldest + staleIntervals*int64(pingInterval))
 }
 
 // invalidated drops the cache groups of the keys Redis reports written, expired or
@@ -354,6 +355,8 @@ type nodeTracker struct {
 
 	failing bool // the last attempt failed and was logged; used by run only
 
+	connects atomic.Int64 // connections made, counted by trackingOptions' OnConnect
+
 	mu      sync.Mutex
 	pubsub  *redis.PubSub // the current connection, closed by stop
 	stopped bool
@@ -419,9 +422,15 @@ func (n *nodeTracker) session() (established bool, err error) {
 	if err := ps.Subscribe(n.ctx, invalidationChannel); err != nil {
 		return false, err
 	}
+	conn := n.connects.Load()
 	pinged := false
 	for {
-		msg, err := ps.ReceiveTimeout(n.ctx, n.t.pingInterval)
+		// go-redis may replace a Pub/Sub connection by itself; invalidations sent
+		// meanwhile are lost, so this session ends with the connection it began with.
+		if n.connects.Load() != conn {
+			return established, errReconnected
+		}
+		msg, err := ps.ReceiveTimeout(n.ctx, pingInterval)
 		if err != nil {
 			if pinged || !isTimeout(err) {
 				return established, err
@@ -466,6 +475,8 @@ func (n *nodeTracker) stop() {
 	<-n.done
 	_ = n.client.Close()
 }
+
+var errReconnected = errors.New("edgeauth: redis tracking connection replaced")
 
 func isTimeout(err error) bool {
 	var ne net.Error

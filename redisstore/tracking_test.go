@@ -277,6 +277,28 @@ func TestLocalCacheReconnect(t *testing.T) {
 	})
 }
 
+// FLUSHALL drops every key at once; Redis then sends an invalidation without keys, and
+// the cache drops everything too.
+func TestLocalCacheFlushAll(t *testing.T) {
+	ctx := context.Background()
+	addr := redistest.Start(t)
+	client, counter := countedClient(t, addr)
+	s := newCachedStore(t, client, Options{})
+	require.NoError(t, s.RevokeSession(ctx, "user", "sid", time.Now().Add(time.Hour)))
+	revoked, _ := warm(t, s, counter, "sid", "user")
+	require.True(t, revoked)
+
+	_, err := redistest.Do(addr, "FLUSHALL")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		revoked, _, err := s.Check(ctx, "sid", "user")
+		return err == nil && !revoked
+	}, propagationDeadline, time.Millisecond, "the cache kept a revocation redis no longer has")
+	waitTracking(t, s)
+	revoked, _ = warm(t, s, counter, "sid", "user")
+	assert.False(t, revoked)
+}
+
 // A tracking connection that goes silent, with no error to notice, stops cache hits
 // after a few ping intervals: checks then ask Redis, which here does not answer either,
 // so they fail closed.
