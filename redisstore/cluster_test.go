@@ -25,6 +25,21 @@ func clusterClient(t *testing.T, cluster *redistest.Cluster) (*redis.ClusterClie
 	return client, counter
 }
 
+// clusterInstances starts a cluster of three masters and two stores with local caches on
+// it, each with its own client, as two instances of a service would have.
+func clusterInstances(t *testing.T) (*redistest.Cluster, []*Store, []*commandCounter) {
+	t.Helper()
+	cluster := redistest.StartCluster(t, 3)
+	var stores []*Store
+	var counters []*commandCounter
+	for range 2 {
+		client, counter := clusterClient(t, cluster)
+		stores = append(stores, newCachedStore(t, client, Options{}))
+		counters = append(counters, counter)
+	}
+	return cluster, stores, counters
+}
+
 // The suite on a real cluster of three masters, without and with the local cache.
 func TestClusterOfThree(t *testing.T) {
 	cluster := redistest.StartCluster(t, 3)
@@ -76,13 +91,8 @@ func userOn(t *testing.T, cluster *redistest.Cluster, s *Store, i int) string {
 func TestClusterNodeOutage(t *testing.T) {
 	const revocationTimeout = 500 * time.Millisecond
 	ctx := context.Background()
-	cluster := redistest.StartCluster(t, 3)
-	clientA, counterA := clusterClient(t, cluster)
-	clientB, counterB := clusterClient(t, cluster)
-	a := newCachedStore(t, clientA, Options{})
-	b := newCachedStore(t, clientB, Options{})
-	stores := []*Store{a, b}
-	counters := []*commandCounter{counterA, counterB}
+	cluster, stores, counters := clusterInstances(t)
+	a, b := stores[0], stores[1]
 
 	victim := userOn(t, cluster, a, 1)
 	survivor := userOn(t, cluster, a, 2)
@@ -159,11 +169,8 @@ func TestClusterNodeOutage(t *testing.T) {
 // other instances' caches.
 func TestClusterSlotMigration(t *testing.T) {
 	ctx := context.Background()
-	cluster := redistest.StartCluster(t, 3)
-	clientA, _ := clusterClient(t, cluster)
-	clientB, counterB := clusterClient(t, cluster)
-	a := newCachedStore(t, clientA, Options{})
-	b := newCachedStore(t, clientB, Options{})
+	cluster, stores, counters := clusterInstances(t)
+	a, b, counterB := stores[0], stores[1], counters[1]
 	const victim = "victim"
 	key := a.userKeys(victim)[1] // the key RevokeUser writes
 	source := cluster.Nodes[ownerOf(t, cluster, key)].Addr()

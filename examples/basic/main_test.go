@@ -221,6 +221,22 @@ func eventuallyRejected(t *testing.T, base string, cookie *http.Cookie) {
 	assertRejected(t, base, cookie)
 }
 
+// signOutAcross signs user in on base, checks that other accepts the
+// session, signs out with a POST to path on base, and checks that both
+// refuse the session: base at once, other once the revocation reaches it.
+func signOutAcross(t *testing.T, base, other, user, role, path string) {
+	t.Helper()
+	c := newBrowser(t)
+	defer c.CloseIdleConnections()
+	signIn(t, c, base, user)
+	cookie := sessionCookie(t, c, base)
+	assertAccepted(t, other, cookie, user, role)
+	resp, _ := send(t, c, http.MethodPost, base+path, reqOpts{form: url.Values{}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assertRejected(t, base, cookie)
+	eventuallyRejected(t, other, cookie)
+}
+
 // assertAccepted checks that cookie is a live session of user on base.
 func assertAccepted(t *testing.T, base string, cookie *http.Cookie, user, role string) {
 	t.Helper()
@@ -898,15 +914,7 @@ func TestBinary(t *testing.T) {
 
 		// An in-process instance sharing the secret and the Redis.
 		other := startApp(t, appConfig{Store: redisStoreAt(t, addr, "")})
-		c := newBrowser(t)
-		signIn(t, c, p.base, "bob")
-		cookie := sessionCookie(t, c, p.base)
-		assertAccepted(t, other, cookie, "bob", "user")
-		resp, _ := send(t, c, http.MethodPost, p.base+"/logout/all", reqOpts{form: url.Values{}})
-		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		assertRejected(t, p.base, cookie)
-		eventuallyRejected(t, other, cookie)
-		c.CloseIdleConnections()
+		signOutAcross(t, p.base, other, "bob", "user", "/logout/all")
 
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
@@ -919,15 +927,7 @@ func TestBinary(t *testing.T) {
 		assert.Contains(t, strings.Join(p.lines(), "\n"), "revocations=redis")
 
 		other := startApp(t, appConfig{Store: redisStoreFromURL(t, cluster.URL())})
-		c := newBrowser(t)
-		signIn(t, c, p.base, "alice")
-		cookie := sessionCookie(t, c, p.base)
-		assertAccepted(t, other, cookie, "alice", "admin")
-		resp, _ := send(t, c, http.MethodPost, p.base+"/logout", reqOpts{form: url.Values{}})
-		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		assertRejected(t, p.base, cookie)
-		eventuallyRejected(t, other, cookie)
-		c.CloseIdleConnections()
+		signOutAcross(t, p.base, other, "alice", "admin", "/logout")
 
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
