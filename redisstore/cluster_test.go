@@ -14,24 +14,24 @@ import (
 )
 
 // clusterClient connects to cluster as NewClientFromURL does, with a command counter.
-func clusterClient(t *testing.T, cluster *redistest.Cluster) (*redis.ClusterClient, *commandCounter) {
+func clusterClient(t *testing.T, cluster *redistest.Cluster) (*redis.ClusterClient, *redistest.Counter) {
 	t.Helper()
 	c, err := NewClientFromURL(cluster.URL())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	client := c.(*redis.ClusterClient)
-	counter := &commandCounter{}
+	counter := &redistest.Counter{}
 	client.AddHook(counter)
 	return client, counter
 }
 
 // clusterInstances starts a cluster of three masters and two stores with local caches on
 // it, each with its own client, as two instances of a service would have.
-func clusterInstances(t *testing.T) (*redistest.Cluster, []*Store, []*commandCounter) {
+func clusterInstances(t *testing.T) (*redistest.Cluster, []*Store, []*redistest.Counter) {
 	t.Helper()
 	cluster := redistest.StartCluster(t, 3)
 	var stores []*Store
-	var counters []*commandCounter
+	var counters []*redistest.Counter
 	for range 2 {
 		client, counter := clusterClient(t, cluster)
 		stores = append(stores, newCachedStore(t, client, Options{}))
@@ -127,11 +127,11 @@ func TestClusterNodeOutage(t *testing.T) {
 		}
 	}
 	for i, s := range stores {
-		before := counters[i].total()
+		before := counters[i].Total()
 		revoked, _, err := check(s, "signed-out", survivor)
 		require.NoError(t, err)
 		assert.True(t, revoked)
-		assert.Greater(t, counters[i].total(), before, "no cache hit while a master is untracked")
+		assert.Greater(t, counters[i].Total(), before, "no cache hit while a master is untracked")
 	}
 	// Revocations of the survivor still go through, and reach the other instance at once.
 	require.NoError(t, a.RevokeUser(ctx, survivor, time.Now(), exp))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -22,33 +21,6 @@ import (
 // propagationDeadline bounds how long a test waits for a revocation to reach another
 // store: far above the milliseconds it takes, so that a loaded machine does not fail it.
 const propagationDeadline = 10 * time.Second
-
-// commandCounter is a go-redis hook that counts the commands a client sends and the
-// connections it dials.
-type commandCounter struct{ commands, dials atomic.Int64 }
-
-func (h *commandCounter) DialHook(next redis.DialHook) redis.DialHook {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		h.dials.Add(1)
-		return next(ctx, network, addr)
-	}
-}
-
-func (h *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.commands.Add(1)
-		return next(ctx, cmd)
-	}
-}
-
-func (h *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.commands.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
-
-func (h *commandCounter) total() int64 { return h.commands.Load() + h.dials.Load() }
 
 // newCachedStore returns a store with a local cache on client, closed when the test ends,
 // once its tracking is established.
@@ -80,15 +52,15 @@ func waitTracking(t *testing.T, s *Store) {
 
 // warm checks until the answer comes from the cache (a fetch can race the maintenance
 // of tracking), and returns it.
-func warm(t *testing.T, s *Store, counter *commandCounter, sessionID, userID string) (bool, time.Time) {
+func warm(t *testing.T, s *Store, counter *redistest.Counter, sessionID, userID string) (bool, time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(propagationDeadline)
 	for {
-		before := counter.total()
+		before := counter.Total()
 		revoked, cutoff, err := s.Check(ctx, sessionID, userID)
 		require.NoError(t, err)
-		if counter.total() == before {
+		if counter.Total() == before {
 			return revoked, cutoff
 		}
 		require.False(t, time.Now().After(deadline), "check of %q/%q never served from the cache", userID, sessionID)
@@ -97,10 +69,10 @@ func warm(t *testing.T, s *Store, counter *commandCounter, sessionID, userID str
 }
 
 // countedClient returns a client with a command counter.
-func countedClient(t *testing.T, addr string) (*redis.Client, *commandCounter) {
+func countedClient(t *testing.T, addr string) (*redis.Client, *redistest.Counter) {
 	t.Helper()
 	c := newClient(t, addr)
-	counter := &commandCounter{}
+	counter := &redistest.Counter{}
 	c.AddHook(counter)
 	return c, counter
 }
@@ -147,7 +119,7 @@ func TestLocalCacheWarmCheckNoNetwork(t *testing.T) {
 		assert.Equal(t, c.cutoff, !cutoff.IsZero(), c)
 	}
 	statsBefore := commandStats(t, addr)
-	before := counter.total()
+	before := counter.Total()
 	for range 1000 {
 		for _, c := range checks {
 			revoked, cutoff, err := s.Check(ctx, c.sid, c.user)
@@ -156,7 +128,7 @@ func TestLocalCacheWarmCheckNoNetwork(t *testing.T) {
 			assert.Equal(t, c.cutoff, !cutoff.IsZero())
 		}
 	}
-	assert.Equal(t, before, counter.total(), "warm checks sent commands")
+	assert.Equal(t, before, counter.Total(), "warm checks sent commands")
 	assert.Equal(t, statsBefore, commandStats(t, addr), "redis saw the store's scripts")
 }
 
@@ -177,7 +149,7 @@ func commandStats(t *testing.T, addr string) string {
 }
 
 // runPropagation checks that revocations made through a reach b's warm cache.
-func runPropagation(t *testing.T, a, b *Store, counter *commandCounter) {
+func runPropagation(t *testing.T, a, b *Store, counter *redistest.Counter) {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	for _, c := range [][2]string{{"s1", "u1"}, {"s2", "u1"}, {"s3", "u2"}, {"anon", ""}, {"other-anon", ""}} {
@@ -337,13 +309,13 @@ func TestLocalCacheTrackingRefused(t *testing.T) {
 		require.NoError(t, err)
 		client := redis.NewClient(&redis.Options{Addr: addr, Username: "edge", Password: "pw", ContextTimeoutEnabled: true})
 		t.Cleanup(func() { _ = client.Close() })
-		counter := &commandCounter{}
+		counter := &redistest.Counter{}
 		client.AddHook(counter)
 		assertRefused(t, client, counter)
 	})
 }
 
-func assertRefused(t *testing.T, client *redis.Client, counter *commandCounter) {
+func assertRefused(t *testing.T, client *redis.Client, counter *redistest.Counter) {
 	ctx := context.Background()
 	rec := &logRecorder{}
 	s := New(client, Options{Logger: slog.New(rec), LocalCache: &LocalCache{}})
@@ -358,11 +330,11 @@ func assertRefused(t *testing.T, client *redis.Client, counter *commandCounter) 
 	}, propagationDeadline, 10*time.Millisecond, "no warning")
 	require.NoError(t, s.RevokeSession(ctx, "user", "sid", time.Now().Add(time.Hour)))
 	for range 3 {
-		before := counter.total()
+		before := counter.Total()
 		revoked, _, err := s.Check(ctx, "sid", "user")
 		require.NoError(t, err)
 		assert.True(t, revoked)
-		assert.Greater(t, counter.total(), before, "every check asks redis")
+		assert.Greater(t, counter.Total(), before, "every check asks redis")
 	}
 	assert.Equal(t, 0, s.cache.len())
 	var warnings int
@@ -409,11 +381,11 @@ func TestLocalCacheClose(t *testing.T) {
 		require.NoError(t, s.Close())
 		require.NoError(t, s.Close(), "Close twice")
 
-		before := counter.total()
+		before := counter.Total()
 		revoked, _, err := s.Check(ctx, "sid", "user")
 		require.NoError(t, err)
 		assert.False(t, revoked)
-		assert.Greater(t, counter.total(), before, "after Close a check asks redis")
+		assert.Greater(t, counter.Total(), before, "after Close a check asks redis")
 	}
 	if !assert.Eventually(t, func() bool {
 		return runtime.NumGoroutine() <= baseline+slack
