@@ -214,11 +214,18 @@ const propagationDeadline = 10 * time.Second
 // refuses cookie, then checks it as assertRejected does.
 func eventuallyRejected(t *testing.T, base string, cookie *http.Cookie) {
 	t.Helper()
+	eventuallyMe(t, base, cookie, http.StatusUnauthorized, "the revocation did not reach "+base)
+	assertRejected(t, base, cookie)
+}
+
+// eventuallyMe waits, bounded by propagationDeadline, until GET /api/me with
+// cookie answers status on base.
+func eventuallyMe(t *testing.T, base string, cookie *http.Cookie, status int, msg string) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		resp, _ := send(t, newBrowser(t), http.MethodGet, base+"/api/me", reqOpts{cookie: cookie})
-		return resp.StatusCode == http.StatusUnauthorized
-	}, propagationDeadline, 5*time.Millisecond, "the revocation did not reach %s", base)
-	assertRejected(t, base, cookie)
+		return resp.StatusCode == status
+	}, propagationDeadline, 5*time.Millisecond, msg)
 }
 
 // signOutAcross signs user in on base, checks that other accepts the
@@ -625,10 +632,7 @@ func TestRevocationOnRedisCluster(t *testing.T) {
 	down := cluster.Nodes[nodeHolding(t, cluster, redisstore.DefaultPrefix+"s:")]
 	down.Stop(t)
 	for _, base := range []string{a, b} {
-		require.Eventually(t, func() bool {
-			resp, _ := send(t, newBrowser(t), http.MethodGet, base+"/api/me", reqOpts{cookie: phoneCookie})
-			return resp.StatusCode == http.StatusUnauthorized
-		}, propagationDeadline, 5*time.Millisecond, "alice's session still served on %s with her master down", base)
+		eventuallyMe(t, base, phoneCookie, http.StatusUnauthorized, "alice's session still served with her master down on "+base)
 		for range 3 {
 			start := time.Now()
 			assertRejected(t, base, phoneCookie) // two requests
@@ -642,10 +646,7 @@ func TestRevocationOnRedisCluster(t *testing.T) {
 	down.Restart(t)
 	cluster.WaitOK(t)
 	for _, base := range []string{a, b} {
-		require.Eventually(t, func() bool {
-			resp, _ := send(t, newBrowser(t), http.MethodGet, base+"/api/me", reqOpts{cookie: phoneCookie})
-			return resp.StatusCode == http.StatusOK
-		}, propagationDeadline, 10*time.Millisecond, "service did not resume on %s", base)
+		eventuallyMe(t, base, phoneCookie, http.StatusOK, "service did not resume on "+base)
 		assertAccepted(t, base, phoneCookie, "alice", "admin")
 		assertRejected(t, base, laptopCookie) // persisted across the restart
 		assertRejected(t, base, bobCookie)
