@@ -1,5 +1,7 @@
 // Package redisstore is a Redis-backed revocation store for edgeauth (it implements
-// edgeauth.Store), so that revocations are shared by every instance of a service.
+// edgeauth.Store), so that revocations are shared by every instance of a service. It
+// works with a single Redis and with Redis Cluster; NewClientFromURL makes a client for
+// either from a URL.
 // [BetterAuthStorage] reads Better Auth's secondary storage on Redis for the
 // betterauth package.
 //
@@ -31,10 +33,67 @@
 // Total memory grows with the number of users who sign out, not with how often they do;
 // the shared pool takes about 1.2 MB when full.
 //
+// # Local cache
+//
+// Without Options.LocalCache every Check is a round trip to Redis. With it, a warm check
+// is answered from memory, and Redis tells the store about every write to its keys
+// (server-assisted client-side caching, CLIENT TRACKING):
+//
+//   - For each node that takes writes (the server of a *redis.Client; every master of a
+//     *redis.ClusterClient, with or without slots, as CLUSTER NODES lists them every
+//     second) the store keeps one more connection, made from the client's options, that
+//     runs CLIENT TRACKING ON REDIRECT <its own id> BCAST PREFIX <Prefix> and subscribes to
+//     __redis__:invalidate (RESP2). Redis then names on it every key under Prefix that is
+//     written, expires or is evicted, whoever wrote it. Broadcast mode costs Redis no
+//     memory per key read.
+//   - A check result is cached for its pair of session and user ids, "not revoked" as well
+//     as "revoked", and dropped when Redis names one of the user's keys (or the shared
+//     pool's key), after LocalCache.TTL, or when LocalCache.MaxEntries are cached (the
+//     oldest goes). Ids longer than 256 bytes together are not cached. Entries hold the
+//     expiries Redis returned, so a cached denylist entry or cutoff lapses when Redis's
+//     would, by the local clock. A result read from Redis while an invalidation of its
+//     keys arrived is not kept: the fetch is registered before the read, and the
+//     invalidation cancels it.
+//   - The store's own revocations drop its cached results for the user as soon as the
+//     write returns, so it reads its own writes. Other instances drop theirs when the
+//     invalidation arrives: within milliseconds (BenchmarkPropagation).
+//   - Losing a tracking connection (an error, or a ping left unanswered for 0.5 s after
+//     0.5 s of silence) flushes the cache, and until tracking is established again on
+//     every node, each check asks Redis, and fails when Redis does not answer: the Manager
+//     fails closed as without a cache. Hits also stop by themselves after 1.5 s without
+//     word from a tracking connection, whether or not its loss was noticed. On Cluster,
+//     any change of the set of masters flushes the cache too.
+//   - A client that cannot be tracked (a Ring) gets no cache, with a warning; so does a
+//     Redis that refuses tracking (before 6.0, or an ACL user without the permissions for
+//     CLIENT ID, CLIENT TRACKING, PING and SUBSCRIBE __redis__:invalidate), with a warning
+//     and retries.
+//
+// Close stops the background work. The caches of two instances may differ for the
+// milliseconds an invalidation takes; a revocation is enforced by the instance that made
+// it at once, by the others as soon as their invalidation arrives.
+//
+// go-redis v9.22 has a client-side cache of its own (Options.ClientSideCacheConfig,
+// experimental). The store does not use it: it caches an allow-list of read commands,
+// not the scripts a check runs; it exists for *redis.Client only, not for
+// *redis.ClusterClient; it must be enabled on the caller's client, where it refuses
+// SELECT, AUTH, RESET and HELLO with arguments; and it tracks in default mode, so that
+// Redis remembers every key each connection read.
+//
+// # Redis Cluster
+//
+// Every operation touches one hash slot. A master that stops takes the revocations of its
+// slots out of reach until it comes back (with persistence, with them) or a replica takes
+// over (with what it had replicated). Meanwhile checks of its users fail, and the Manager
+// refuses their sessions (fail closed); the users of the other masters are checked as
+// usual, each check a round trip until every master is tracked again. Masters that own
+// no slot yet are tracked too: during a slot migration, the importing master takes
+// writes (ASK redirects) before it owns the slot.
+//
 // # Operational notes
 //
-//   - Create the client with ContextTimeoutEnabled: true, otherwise go-redis ignores the
-//     context deadline for socket I/O and a hung Redis blocks requests for ReadTimeout.
+//   - Create the client with ContextTimeoutEnabled: true (NewClientFromURL does),
+//     otherwise go-redis ignores the context deadline for socket I/O and a hung Redis
+//     blocks requests for ReadTimeout.
 //   - Eviction loses revocations, and a lost revocation re-admits a revoked session. Run
 //     the Redis that holds them with maxmemory-policy noeviction (then a full Redis fails
 //     revocations, which the caller reports, rather than forgetting them). Every key has a
@@ -75,6 +134,10 @@ const (
 	// DefaultMaxSessionsWithoutUser is the shared pool's size used when
 	// Options.MaxSessionsWithoutUser <= 0.
 	DefaultMaxSessionsWithoutUser = 10_000
+	// DefaultLocalCacheEntries is LocalCache.MaxEntries when it is <= 0.
+	DefaultLocalCacheEntries = 50_000
+	// DefaultLocalCacheTTL is LocalCache.TTL when it is <= 0.
+	DefaultLocalCacheTTL = time.Minute
 )
 
 var (
@@ -85,8 +148,8 @@ var (
 	ErrStoreFull = revocation.ErrFull
 	// ErrNoClient is returned by a Store created with a nil client.
 	ErrNoClient = errors.New("edgeauth: redis store has no client")
-	// ErrCorruptEntry is returned when a stored cutoff is not an integer (the key was
-	// written by something else).
+	// ErrCorruptEntry is returned when a stored cutoff or session expiry is not a number
+	// (the key was written by something else).
 	ErrCorruptEntry = errors.New("edgeauth: corrupt revocation entry in redis")
 )
 
@@ -103,8 +166,25 @@ type Options struct {
 	// which share one key; past it such a revocation fails with ErrStoreFull.
 	// <= 0 means DefaultMaxSessionsWithoutUser.
 	MaxSessionsWithoutUser int
-	// Logger receives the warnings about Redis's eviction policy; nil means slog.Default().
+	// Logger receives the warnings about Redis's eviction policy and the local cache's
+	// tracking; nil means slog.Default().
 	Logger *slog.Logger
+	// LocalCache, when not nil, keeps check results in the process while Redis reports
+	// writes to their keys (see the package documentation): a warm check makes no network
+	// call, and a revocation made elsewhere reaches this store within milliseconds. It
+	// runs background work until Close. Nil means every check is a round trip.
+	LocalCache *LocalCache
+}
+
+// LocalCache configures the local cache of check results (see Options.LocalCache). The
+// zero value is the recommended setting.
+type LocalCache struct {
+	// MaxEntries bounds the cached results, one per pair of session and user ids; when
+	// full, the oldest goes. <= 0 means DefaultLocalCacheEntries.
+	MaxEntries int
+	// TTL bounds how long a result is reused; invalidations end it sooner. <= 0 means
+	// DefaultLocalCacheTTL.
+	TTL time.Duration
 }
 
 // Store is a Redis-backed revocation store, safe for concurrent use. See the package
@@ -118,9 +198,13 @@ type Store struct {
 
 	evictionChecked atomic.Bool
 	evictionMu      sync.Mutex // held by the one call that checks
+
+	cache    *localCache // nil without Options.LocalCache
+	tracking *tracking
 }
 
-// New returns a Store using client. It does not contact Redis.
+// New returns a Store using client. It does not contact Redis itself; with
+// Options.LocalCache it starts the background work that does (see Close).
 func New(client redis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -131,13 +215,46 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	if opts.MaxSessionsWithoutUser <= 0 {
 		opts.MaxSessionsWithoutUser = DefaultMaxSessionsWithoutUser
 	}
-	return &Store{
+	s := &Store{
 		client:         client,
 		prefix:         opts.Prefix,
 		maxPerUser:     opts.MaxSessionsPerUser,
 		maxWithoutUser: opts.MaxSessionsWithoutUser,
 		logger:         opts.Logger,
 	}
+	if lc := opts.LocalCache; lc != nil && client != nil {
+		entries, ttl := lc.MaxEntries, lc.TTL
+		if entries <= 0 {
+			entries = DefaultLocalCacheEntries
+		}
+		if ttl <= 0 {
+			ttl = DefaultLocalCacheTTL
+		}
+		cache := newLocalCache(entries, ttl)
+		if t := startTracking(client, s.prefix, cache, s.log); t != nil {
+			s.cache, s.tracking = cache, t
+		} else {
+			s.log().Warn("edgeauth: the redis store's local cache needs a *redis.Client or *redis.ClusterClient; every check asks redis")
+		}
+	}
+	return s
+}
+
+// Close stops the local cache's background work and closes its connections; the client
+// given to New stays open. Checks after Close ask Redis every time. Without a local cache
+// Close does nothing. It is safe to call more than once.
+func (s *Store) Close() error {
+	if s != nil && s.tracking != nil {
+		s.tracking.close()
+	}
+	return nil
+}
+
+func (s *Store) log() *slog.Logger {
+	if s.logger != nil {
+		return s.logger
+	}
+	return slog.Default()
 }
 
 // luaHelpers are shared by the scripts: int formats a number without an exponent,
@@ -212,18 +329,18 @@ raise(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 return 1
 `)
 
-// checkScript reports whether a session is denylisted (by the server's clock) and the
-// user's cutoff ("" when none). KEYS[1] sessions; KEYS[2] user hash, if any.
-// ARGV[1] member, "" for none.
+// checkScript reads what a check needs: the session's expiry in the user's sorted set,
+// the user's cutoff and its entry's expiry ("" for each one absent), and the server's
+// clock, Unix ms. KEYS[1] sessions; KEYS[2] user hash, if any. ARGV[1] member, "" for none.
 var checkScript = redis.NewScript(luaHelpers + `
-local revoked = 0
-if ARGV[1] ~= '' then
-  local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
-  if exp and tonumber(exp) > serverMillis() then revoked = 1 end
+local exp = ''
+if ARGV[1] ~= '' then exp = redis.call('ZSCORE', KEYS[1], ARGV[1]) or '' end
+local cutoff, keep = '', ''
+if KEYS[2] then
+  local v = redis.call('HMGET', KEYS[2], 'c', 'e')
+  cutoff, keep = v[1] or '', v[2] or ''
 end
-local cutoff = ''
-if KEYS[2] then cutoff = redis.call('HGET', KEYS[2], 'c') or '' end
-return {revoked, cutoff}
+return {exp, cutoff, keep, int(serverMillis())}
 `)
 
 // RevokeSession denylists sessionID of userID until exp, or raises the user's cutoff when
@@ -243,6 +360,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, exp
 	}
 	res, err := revokeSessionScript.Run(ctx, s.client, keys,
 		memberID(sessionID), ceilMilli(exp), quota, time.Now().UnixMilli()).Int()
+	s.written(userID)
 	if err != nil {
 		return wrap(ctx, "revoke session", err)
 	}
@@ -265,6 +383,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, before, keepUntil
 	}
 	err := revokeUserScript.Run(ctx, s.client, s.userKeys(userID)[1:],
 		revocation.CutoffSecond(before), ceilMilli(keepUntil)).Err()
+	s.written(userID)
 	if err != nil {
 		return wrap(ctx, "revoke user", err)
 	}
@@ -273,8 +392,9 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, before, keepUntil
 }
 
 // Check reports whether sessionID is denylisted and the user's cutoff (zero when none), in
-// one round trip. An empty sessionID or userID is "not revoked" for that part; a session
-// without a user id is looked up in the shared pool.
+// at most one round trip: none when the local cache holds the answer. An empty sessionID
+// or userID is "not revoked" for that part; a session without a user id is looked up in
+// the shared pool.
 func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time.Time, error) {
 	if err := s.precheck(ctx); err != nil {
 		return false, time.Time{}, err
@@ -282,6 +402,27 @@ func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time
 	if sessionID == "" && userID == "" {
 		return false, time.Time{}, nil
 	}
+	if s.cache == nil || !cacheable(userID, sessionID) {
+		return s.fetch(ctx, sessionID, userID, nil)
+	}
+	key := checkKey{userID: userID, sessionID: sessionID}
+	now := time.Now()
+	if r, ok := s.cache.get(key, now); ok {
+		revoked, cutoff := r.at(now.UnixMilli())
+		return revoked, cutoff, nil
+	}
+	f, ok := s.cache.begin(groupOf(userID))
+	if !ok {
+		return s.fetch(ctx, sessionID, userID, nil)
+	}
+	var r checkResult
+	revoked, cutoff, err := s.fetch(ctx, sessionID, userID, &r)
+	s.cache.finish(f, key, r, err == nil, time.Now())
+	return revoked, cutoff, err
+}
+
+// fetch runs the check script; with r, it also returns the result to cache.
+func (s *Store) fetch(ctx context.Context, sessionID, userID string, r *checkResult) (bool, time.Time, error) {
 	keys := []string{s.sharedKey()}
 	if userID != "" {
 		keys = s.userKeys(userID)
@@ -295,19 +436,52 @@ func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time
 		return false, time.Time{}, wrap(ctx, "check", err)
 	}
 	s.checkEviction(ctx)
-	if len(res) != 2 {
+	if len(res) != 4 {
 		return false, time.Time{}, fmt.Errorf("edgeauth: redis check: unexpected reply of %d values", len(res))
 	}
-	revoked := res[0] == int64(1)
-	var cutoff time.Time
-	if v, _ := res[1].(string); v != "" {
-		sec, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+	memberExpiry, err := parseMillis(res[0])
+	if err != nil {
+		return false, time.Time{}, ErrCorruptEntry
+	}
+	var cutoffSec int64
+	v, _ := res[1].(string)
+	hasCutoff := v != ""
+	if hasCutoff {
+		if cutoffSec, err = strconv.ParseInt(v, 10, 64); err != nil {
 			return false, time.Time{}, ErrCorruptEntry
 		}
-		cutoff = time.Unix(sec, 0)
 	}
-	return revoked, cutoff, nil
+	// An unreadable expiry keeps the cutoff: stricter, never weaker.
+	cutoffExpiry, _ := parseMillis(res[2])
+	serverNow, err := parseMillis(res[3])
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("edgeauth: redis check: unexpected server time")
+	}
+	if r != nil {
+		*r = checkResult{memberExpiry: memberExpiry, hasCutoff: hasCutoff, cutoff: cutoffSec, cutoffExpiry: cutoffExpiry}
+	}
+	var cutoff time.Time
+	if hasCutoff {
+		cutoff = time.Unix(cutoffSec, 0)
+	}
+	return memberExpiry > serverNow, cutoff, nil
+}
+
+// written drops this store's cached results for userID's keys once its own write has
+// returned (whatever it returned): the store reads its own writes without waiting for
+// Redis's invalidation, and a check in flight since before the write is not kept.
+func (s *Store) written(userID string) {
+	if s.cache != nil {
+		s.cache.invalidate(groupOf(userID))
+	}
+}
+
+// groupOf is the local cache group of userID's keys: their hash tag, or the shared pool's.
+func groupOf(userID string) string {
+	if userID == "" {
+		return sharedGroup
+	}
+	return hashID(userID)
 }
 
 func (s *Store) precheck(ctx context.Context) error {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/redistest"
 )
 
 type nopWriter struct{ h http.Header }
@@ -24,7 +27,14 @@ func (w *nopWriter) WriteHeader(int)             {}
 // answers 200 with the identity want, so that it never times an error page
 // or a login redirect.
 func benchApp(b *testing.B, target string, signedIn bool, want map[string]string) {
-	app, err := newApp(appConfig{Secrets: []string{"bench-secret-0123456789abcdefghij"}})
+	benchAppOn(b, nil, nil, target, signedIn, want)
+}
+
+// benchAppOn is benchApp with the app on store (nil: the memory store); warm,
+// if set, gets a function that serves one request, and returns when the
+// timing may start.
+func benchAppOn(b *testing.B, store edgeauth.Store, warm func(serve func()), target string, signedIn bool, want map[string]string) {
+	app, err := newApp(appConfig{Secrets: []string{"bench-secret-0123456789abcdefghij"}, Store: store})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,6 +78,9 @@ func benchApp(b *testing.B, target string, signedIn bool, want map[string]string
 	}
 
 	w := &nopWriter{h: make(http.Header)}
+	if warm != nil {
+		warm(func() { app.ServeHTTP(w, r) })
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(w.h)
@@ -77,6 +90,37 @@ func benchApp(b *testing.B, target string, signedIn bool, want map[string]string
 
 func BenchmarkAppProtected(b *testing.B) {
 	benchApp(b, "/dashboard", true, map[string]string{"x-user-id": "alice", "x-user-role": "admin"})
+}
+
+// BenchmarkAppProtectedRedis is BenchmarkAppProtected on the Redis store as
+// the example configures it for REDIS_URL: warm checks come from its local
+// cache.
+func BenchmarkAppProtectedRedis(b *testing.B) {
+	client, err := newRedisClient("redis://" + redistest.Start(b) + "/0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	commands := &commandCounter{}
+	client.AddHook(commands)
+	store := newRedisStore(client, slog.New(slog.DiscardHandler))
+	defer store.Close()
+	// Timing starts once a hundred requests in a row send Redis nothing: the
+	// store's tracking is established and its cache warm.
+	warm := func(serve func()) {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			before := commands.Total()
+			for range 100 {
+				serve()
+			}
+			if commands.Total() == before {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.Fatal("the Redis store never served a request from its cache")
+	}
+	benchAppOn(b, store, warm, "/dashboard", true, map[string]string{"x-user-id": "alice", "x-user-role": "admin"})
 }
 
 func BenchmarkAppPublic(b *testing.B) {

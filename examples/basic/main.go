@@ -6,7 +6,9 @@
 //
 // Demo users: alice / alice (role admin) and bob / bob (role user).
 // Environment: ADDR (default 127.0.0.1:8080), AUTH_SECRET (default: an
-// ephemeral random secret), REDIS_URL (default: in-memory revocations).
+// ephemeral random secret), REDIS_URL (default: in-memory revocations; a
+// single Redis, redis://host:port/0, or a Redis Cluster,
+// redis://host1:port1?addr=host2:port2&addr=host3:port3).
 package main
 
 import (
@@ -63,8 +65,9 @@ func run(ctx context.Context, stderr io.Writer) error {
 			return err
 		}
 		defer client.Close()
-		// The store logs, once, if this Redis can evict revocations.
-		store = redisstore.New(client, redisstore.Options{Logger: logger})
+		rs := newRedisStore(client, logger)
+		defer rs.Close()
+		store = rs
 	}
 
 	ln, err := net.Listen("tcp", addr)
@@ -103,18 +106,23 @@ func originFor(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// newRedisClient connects as a redis:// or rediss:// URL says (options such
+// newRedisClient connects as a redis:// or rediss:// URL says, to a single
+// Redis or to a Redis Cluster (see redisstore.NewClientFromURL; options such
 // as dial_timeout may be given as query parameters).
-func newRedisClient(rawURL string) (*redis.Client, error) {
-	opts, err := redis.ParseURL(rawURL)
+func newRedisClient(rawURL string) (redis.UniversalClient, error) {
+	client, err := redisstore.NewClientFromURL(rawURL)
 	if err != nil {
 		// The URL may hold a password: never echo it.
 		return nil, errors.New("REDIS_URL is not a valid redis URL")
 	}
-	// Without this go-redis ignores the context deadline for socket I/O, and
-	// a hung Redis would hold requests past the revocation timeout.
-	opts.ContextTimeoutEnabled = true
-	return redis.NewClient(opts), nil
+	return client, nil
+}
+
+// newRedisStore keeps warm checks in the process: Redis tells every instance
+// about each revocation, so that a request makes no round trip to Redis. The
+// store logs, once, if this Redis can evict revocations.
+func newRedisStore(client redis.UniversalClient, logger *slog.Logger) *redisstore.Store {
+	return redisstore.New(client, redisstore.Options{Logger: logger, LocalCache: &redisstore.LocalCache{}})
 }
 
 func randomSecret() (string, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -203,6 +204,45 @@ func assertRejected(t *testing.T, base string, cookie *http.Cookie) {
 	assert.Equal(t, "/login?callbackUrl=%2Fdashboard", resp.Header.Get("Location"))
 	resp, body := send(t, c, http.MethodGet, base+"/api/me", reqOpts{cookie: cookie})
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+}
+
+// propagationDeadline bounds how long a test waits for a revocation made on
+// one instance to reach another: Redis tells the others' local caches within
+// milliseconds, and a loaded machine must not fail the test.
+const propagationDeadline = 10 * time.Second
+
+// eventuallyRejected waits until another instance than the one that revoked
+// refuses cookie, then checks it as assertRejected does.
+func eventuallyRejected(t *testing.T, base string, cookie *http.Cookie) {
+	t.Helper()
+	eventuallyMe(t, base, cookie, http.StatusUnauthorized, "the revocation did not reach "+base)
+	assertRejected(t, base, cookie)
+}
+
+// eventuallyMe waits, bounded by propagationDeadline, until GET /api/me with
+// cookie answers status on base.
+func eventuallyMe(t *testing.T, base string, cookie *http.Cookie, status int, msg string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, _ := send(t, newBrowser(t), http.MethodGet, base+"/api/me", reqOpts{cookie: cookie})
+		return resp.StatusCode == status
+	}, propagationDeadline, 5*time.Millisecond, msg)
+}
+
+// signOutAcross signs user in on base, checks that other accepts the
+// session, signs out with a POST to path on base, and checks that both
+// refuse the session: base at once, other once the revocation reaches it.
+func signOutAcross(t *testing.T, base, other, user, role, path string) {
+	t.Helper()
+	c := newBrowser(t)
+	defer c.CloseIdleConnections()
+	signIn(t, c, base, user)
+	cookie := sessionCookie(t, c, base)
+	assertAccepted(t, other, cookie, user, role)
+	resp, _ := send(t, c, http.MethodPost, base+path, reqOpts{form: url.Values{}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assertRejected(t, base, cookie)
+	eventuallyRejected(t, other, cookie)
 }
 
 // assertAccepted checks that cookie is a live session of user on base.
@@ -448,25 +488,33 @@ func TestAuthJSCookie(t *testing.T) {
 	assertRejected(t, base, mint("some-other-secret-0123456789abcdef"))
 }
 
-// newRedisStore builds the store as the example does for REDIS_URL;
+// redisStoreAt builds the store as the example does for REDIS_URL;
 // query is extra go-redis URL options.
-func newRedisStore(t *testing.T, addr, query string) *redisstore.Store {
+func redisStoreAt(t *testing.T, addr, query string) *redisstore.Store {
 	t.Helper()
-	client, err := newRedisClient("redis://" + addr + "/0?dial_timeout=1s" + query)
+	return redisStoreFromURL(t, "redis://"+addr+"/0?dial_timeout=1s"+query)
+}
+
+func redisStoreFromURL(t *testing.T, rawURL string) *redisstore.Store {
+	t.Helper()
+	client, err := newRedisClient(rawURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = client.Close() })
-	return redisstore.New(client, redisstore.Options{})
+	store := newRedisStore(client, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = store.Close() })
+	return store
 }
 
 // TestRevocationAcrossInstances runs two instances that share one Redis, as
 // two replicas behind a load balancer: a revocation on one is enforced by
-// the other on its next request.
+// itself at once, and by the other as soon as Redis's invalidation reaches
+// its local cache.
 func TestRevocationAcrossInstances(t *testing.T) {
 	addr := redistest.Start(t)
 	clk := newClock()
 	// Each instance has its own Redis client, as separate processes would.
-	a := startApp(t, appConfig{Now: clk.Now, Store: newRedisStore(t, addr, "")})
-	b := startApp(t, appConfig{Now: clk.Now, Store: newRedisStore(t, addr, "")})
+	a := startApp(t, appConfig{Now: clk.Now, Store: redisStoreAt(t, addr, "")})
+	b := startApp(t, appConfig{Now: clk.Now, Store: redisStoreAt(t, addr, "")})
 
 	alice, bob := newBrowser(t), newBrowser(t)
 	signIn(t, alice, a, "alice")
@@ -491,9 +539,11 @@ func TestRevocationAcrossInstances(t *testing.T) {
 		require.NotNil(t, cleared)
 		assert.Empty(t, cleared.Value)
 
+		assertRejected(t, a, aliceCookie)
+		assertRejected(t, a, phoneCookie)
 		for _, base := range []string{b, a} {
-			assertRejected(t, base, aliceCookie)
-			assertRejected(t, base, phoneCookie)
+			eventuallyRejected(t, base, aliceCookie)
+			eventuallyRejected(t, base, phoneCookie)
 			assertAccepted(t, base, bobCookie, "bob", "user")
 		}
 
@@ -508,8 +558,9 @@ func TestRevocationAcrossInstances(t *testing.T) {
 		resp, body := send(t, alice, http.MethodPost, a+"/admin/revoke", reqOpts{form: url.Values{"user": {"bob"}}})
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		assert.JSONEq(t, `{"revoked":"bob"}`, body)
+		assertRejected(t, a, bobCookie)
+		eventuallyRejected(t, b, bobCookie)
 		for _, base := range []string{a, b} {
-			assertRejected(t, base, bobCookie)
 			assertAccepted(t, base, aliceCookie, "alice", "admin")
 		}
 		// bob's own browser is now signed out on both.
@@ -521,6 +572,94 @@ func TestRevocationAcrossInstances(t *testing.T) {
 	})
 }
 
+// nodeHolding returns the index of the cluster node that holds a key under
+// prefix, and fails when none or several do.
+func nodeHolding(t *testing.T, cluster *redistest.Cluster, prefix string) int {
+	t.Helper()
+	found := -1
+	for i, addr := range cluster.Addrs() {
+		keys, err := redistest.Do(addr, "EVAL", "return #redis.call('KEYS', ARGV[1])", "0", prefix+"*")
+		require.NoError(t, err)
+		if keys != "0" {
+			require.Equal(t, -1, found, "keys under %q on two nodes", prefix)
+			found = i
+		}
+	}
+	require.NotEqual(t, -1, found, "no key under %q", prefix)
+	return found
+}
+
+// TestRevocationOnRedisCluster runs two instances on a Redis Cluster of three
+// masters, through REDIS_URL's cluster form: sign-outs and bans reach both; a
+// master going down fails the sessions it holds closed on both, each request
+// within the revocation timeout; when it is back, so is service, with the
+// revocations it persisted.
+func TestRevocationOnRedisCluster(t *testing.T) {
+	const revocationTimeout = 300 * time.Millisecond
+	cluster := redistest.StartCluster(t, 3, "--appendonly", "yes", "--appendfsync", "always")
+	clk := newClock()
+	newInstance := func() string {
+		return startApp(t, appConfig{Now: clk.Now, Store: redisStoreFromURL(t, cluster.URL()), RevocationTimeout: revocationTimeout})
+	}
+	a, b := newInstance(), newInstance()
+
+	laptop, phone, bob := newBrowser(t), newBrowser(t), newBrowser(t)
+	signIn(t, laptop, a, "alice")
+	signIn(t, phone, b, "alice")
+	signIn(t, bob, b, "bob")
+	laptopCookie, phoneCookie, bobCookie := sessionCookie(t, laptop, a), sessionCookie(t, phone, b), sessionCookie(t, bob, b)
+	for _, base := range []string{a, b} {
+		assertAccepted(t, base, laptopCookie, "alice", "admin")
+		assertAccepted(t, base, phoneCookie, "alice", "admin")
+		assertAccepted(t, base, bobCookie, "bob", "user")
+	}
+
+	// Sign-out on A: that session is refused on both, alice's other one is not.
+	resp, _ := send(t, laptop, http.MethodPost, a+"/logout", reqOpts{form: url.Values{}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assertRejected(t, a, laptopCookie)
+	eventuallyRejected(t, b, laptopCookie)
+	for _, base := range []string{a, b} {
+		assertAccepted(t, base, phoneCookie, "alice", "admin")
+	}
+
+	// Ban on B: bob is refused on both.
+	resp, body := send(t, phone, http.MethodPost, b+"/admin/revoke", reqOpts{form: url.Values{"user": {"bob"}}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assertRejected(t, b, bobCookie)
+	eventuallyRejected(t, a, bobCookie)
+
+	// The master holding alice's keys (her sign-out made them) goes down.
+	down := cluster.Nodes[nodeHolding(t, cluster, redisstore.DefaultPrefix+"s:")]
+	down.Stop(t)
+	for _, base := range []string{a, b} {
+		eventuallyMe(t, base, phoneCookie, http.StatusUnauthorized, "alice's session still served with her master down on "+base)
+		for range 3 {
+			start := time.Now()
+			assertRejected(t, base, phoneCookie) // two requests
+			// Generous slack for a loaded machine; unbounded would be Redis's own timeouts.
+			assert.Less(t, time.Since(start), 2*10*revocationTimeout, "fail closed within the revocation timeout")
+			resp, _ := get(t, newBrowser(t), base+"/")
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "public pages stay up")
+		}
+	}
+
+	down.Restart(t)
+	cluster.WaitOK(t)
+	for _, base := range []string{a, b} {
+		eventuallyMe(t, base, phoneCookie, http.StatusOK, "service did not resume on "+base)
+		assertAccepted(t, base, phoneCookie, "alice", "admin")
+		assertRejected(t, base, laptopCookie) // persisted across the restart
+		assertRejected(t, base, bobCookie)
+	}
+
+	// After recovery, a sign-out everywhere on A reaches B.
+	resp, _ = send(t, phone, http.MethodPost, a+"/logout/all", reqOpts{form: url.Values{}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assertRejected(t, a, phoneCookie)
+	eventuallyRejected(t, b, phoneCookie)
+}
+
 // startAppOnRedis serves an app on its own redis-server, with a short revocation
 // timeout for tests that stop the server.
 func startAppOnRedis(t *testing.T) (*redistest.Server, string) {
@@ -528,7 +667,7 @@ func startAppOnRedis(t *testing.T) (*redistest.Server, string) {
 	srv := redistest.StartServer(t)
 	return srv, startApp(t, appConfig{
 		Now:               newClock().Now,
-		Store:             newRedisStore(t, srv.Addr(), ""),
+		Store:             redisStoreAt(t, srv.Addr(), ""),
 		RevocationTimeout: 200 * time.Millisecond,
 	})
 }
@@ -594,7 +733,7 @@ func TestRedisHung(t *testing.T) {
 		Now: newClock().Now,
 		// Socket timeouts far beyond the client timeout below: only the
 		// context can end a request in time.
-		Store:             newRedisStore(t, addr, "&read_timeout=1m&write_timeout=1m"),
+		Store:             redisStoreAt(t, addr, "&read_timeout=1m&write_timeout=1m"),
 		RevocationTimeout: 200 * time.Millisecond,
 	})
 	alice := newBrowser(t) // its 5 s timeout is the bound
@@ -776,20 +915,24 @@ func TestBinary(t *testing.T) {
 		assert.Contains(t, startup[0], "revocations=redis")
 
 		// An in-process instance sharing the secret and the Redis.
-		other := startApp(t, appConfig{Store: newRedisStore(t, addr, "")})
-		c := newBrowser(t)
-		signIn(t, c, p.base, "bob")
-		cookie := sessionCookie(t, c, p.base)
-		assertAccepted(t, other, cookie, "bob", "user")
-		resp, _ := send(t, c, http.MethodPost, p.base+"/logout/all", reqOpts{form: url.Values{}})
-		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		assertRejected(t, other, cookie)
-		assertRejected(t, p.base, cookie)
-		c.CloseIdleConnections()
+		other := startApp(t, appConfig{Store: redisStoreAt(t, addr, "")})
+		signOutAcross(t, p.base, other, "bob", "user", "/logout/all")
 
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
 		assert.NotContains(t, strings.Join(p.lines(), "\n"), "evict", "this Redis has no memory limit")
+	})
+
+	t.Run("REDIS_URL of a cluster", func(t *testing.T) {
+		cluster := redistest.StartCluster(t, 3)
+		p := startBinary(t, bin, true, "AUTH_SECRET="+testSecret, "REDIS_URL="+cluster.URL())
+		assert.Contains(t, strings.Join(p.lines(), "\n"), "revocations=redis")
+
+		other := startApp(t, appConfig{Store: redisStoreFromURL(t, cluster.URL())})
+		signOutAcross(t, p.base, other, "alice", "admin", "/logout")
+
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.Equal(t, 0, p.wait(t), "%q", p.lines())
 	})
 
 	t.Run("REDIS_URL of a Redis that can evict", func(t *testing.T) {

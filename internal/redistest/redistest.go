@@ -46,10 +46,21 @@ func Start(t testing.TB, config ...string) string {
 // Without redis-server on PATH the test is skipped, or fails when CI is set.
 func StartServer(t testing.TB, config ...string) *Server {
 	t.Helper()
+	return startServer(t, serverBin(t), freePort, config)
+}
+
+// serverBin finds redis-server: without it the test is skipped, or fails when CI is set.
+func serverBin(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		testenv.Missing(t, "redis-server not found on PATH; install it (apt-get install redis-server) to run this test")
 	}
+	return bin
+}
+
+func startServer(t testing.TB, bin string, port func() (int, error), config []string) *Server {
+	t.Helper()
 	s := &Server{bin: bin, dir: t.TempDir(), extra: config}
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
@@ -59,7 +70,7 @@ func StartServer(t testing.TB, config ...string) *Server {
 	// A port found free may be taken before redis binds it; retry with another.
 	var lastErr error
 	for range 5 {
-		s.port, lastErr = freePort()
+		s.port, lastErr = port()
 		if lastErr != nil {
 			continue
 		}

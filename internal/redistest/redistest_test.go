@@ -1,9 +1,11 @@
 package redistest
 
 import (
-	"bufio"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -78,25 +80,95 @@ func TestExtraConfig(t *testing.T) {
 	s := StartServer(t, "--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru", "--rename-command", "CONFIG", "")
 	require.NoError(t, ping(s.Addr()))
 	// CONFIG is renamed away: the server must reject it, proving the arguments arrived.
-	assert.Contains(t, command(t, s.Addr(), "CONFIG", "GET", "maxmemory"), "unknown command")
+	_, err := Do(s.Addr(), "CONFIG", "GET", "maxmemory")
+	assert.ErrorContains(t, err, "unknown command")
 	s.Restart(t)
-	assert.Contains(t, command(t, s.Addr(), "CONFIG", "GET", "maxmemory"), "unknown command", "Restart keeps the configuration")
+	_, err = Do(s.Addr(), "CONFIG", "GET", "maxmemory")
+	assert.ErrorContains(t, err, "unknown command", "Restart keeps the configuration")
 }
 
-// command sends one RESP command and returns the first reply line.
-func command(t *testing.T, addr string, args ...string) string {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(time.Second)))
-	req := fmt.Sprintf("*%d\r\n", len(args))
-	for _, a := range args {
-		req += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+func TestDo(t *testing.T) {
+	addr := Start(t)
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"PING"}, []string{"PONG"}},
+		{[]string{"SET", "k", "a\r\nb"}, []string{"OK"}},
+		{[]string{"GET", "k"}, []string{"a\r\nb"}},
+		{[]string{"INCR", "n"}, []string{"1"}},
+		{[]string{"GET", "missing"}, nil},
+	} {
+		got, err := Do(addr, tc.args...)
+		if tc.want == nil {
+			assert.Error(t, err, "a nil reply is not supported")
+			continue
+		}
+		require.NoError(t, err, tc.args)
+		assert.Equal(t, tc.want[0], got, tc.args)
 	}
-	_, err = c.Write([]byte(req))
+	_, err := Do(addr, "NOSUCHCOMMAND")
+	assert.ErrorContains(t, err, "unknown command")
+}
+
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3)
+	require.Len(t, c.Nodes, 3)
+	for _, addr := range c.Addrs() {
+		info, err := Do(addr, "CLUSTER", "INFO")
+		require.NoError(t, err)
+		assert.Contains(t, info, "cluster_state:ok")
+		assert.Contains(t, info, "cluster_known_nodes:3")
+	}
+	assert.Equal(t, "redis://"+c.Addrs()[0]+"?addr="+c.Addrs()[1]+"&addr="+c.Addrs()[2], c.URL())
+
+	// Each node owns some slots: a key is refused by the nodes that do not own it.
+	var moved int
+	for _, addr := range c.Addrs() {
+		if _, err := Do(addr, "SET", "k", "v"); err != nil {
+			assert.Contains(t, err.Error(), "MOVED")
+			moved++
+		}
+	}
+	assert.Equal(t, 2, moved)
+
+	// A stopped node is missing from the others' view; restarted, it rejoins with its slots.
+	c.Nodes[1].Stop(t)
+	assert.Error(t, c.ok())
+	c.Nodes[1].Restart(t)
+	c.WaitOK(t)
+}
+
+func TestClusterMissingCLI(t *testing.T) {
+	bin := t.TempDir()
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not found")
+	}
+	require.NoError(t, os.Symlink(server, filepath.Join(bin, "redis-server")))
+	t.Setenv("PATH", bin)
+	t.Setenv("CI", "true")
+	r := &recTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		StartCluster(r, 3)
+	}()
+	<-done
+	assert.Contains(t, r.failed, "redis-cli not found")
+}
+
+func TestProxyFreeze(t *testing.T) {
+	p := StartProxy(t, Start(t))
+	got, err := Do(p.Addr(), "PING")
 	require.NoError(t, err)
-	line, err := bufio.NewReader(c).ReadString('\n')
+	assert.Equal(t, "PONG", got)
+
+	p.Freeze()
+	_, err = doWithin(p.Addr(), 200*time.Millisecond, "PING")
+	var ne net.Error
+	require.ErrorAs(t, err, &ne, "a frozen proxy must not answer")
+	assert.True(t, ne.Timeout())
+
+	p.Thaw()
+	got, err = Do(p.Addr(), "PING")
 	require.NoError(t, err)
-	return line
+	assert.Equal(t, "PONG", got)
 }
