@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,7 +175,8 @@ func clusterMasters(nodes string) []string {
 			slices.Contains(flags, "noaddr") || slices.Contains(flags, "handshake") {
 			continue
 		}
-		if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || port == "0" {
+		host, port, err := net.SplitHostPort(addr)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
 			continue
 		}
 		masters = append(masters, addr)
