@@ -176,7 +176,7 @@ type loaded struct {
 }
 
 // verify reads and decodes the session cookie, without callbacks.
-func (m *Manager) verify(r *http.Request) (*loaded, error) {
+func (m *Manager) verify(r *http.Request) (loaded, error) {
 	raw, carried, err := m.jar.read(r)
 	fromHeader := false
 	if errors.Is(err, errNoCookie) && m.allowBearer {
@@ -194,14 +194,14 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		if errors.Is(err, errNoCookie) {
 			m.diagnoseCookieName(r)
 		}
-		return &loaded{carried: carried}, err
+		return loaded{carried: carried}, err
 	}
 	entry, ok := m.cache.get(raw)
 	if !ok {
 		tok, err := m.codec.Decode(raw)
 		if err != nil {
 			m.log(r.Context(), "token rejected", "reason", err.Error())
-			return &loaded{carried: carried}, err
+			return loaded{carried: carried}, err
 		}
 		entry = &cacheEntry{token: tok}
 		if m.cache != nil {
@@ -211,9 +211,9 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	}
 	if err := m.checkRevocation(r.Context(), entry.token); err != nil {
 		// decoded lets SignOut revoke a token whose check failed.
-		return &loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
+		return loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
 	}
-	return &loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
+	return loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -234,7 +234,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, noSession(err)
 	}
-	return m.sessionOf(r.Context(), l)
+	return m.sessionOf(r.Context(), &l)
 }
 
 // sessionOf returns the session of a verified, not re-issued token: a copy

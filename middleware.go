@@ -262,7 +262,15 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 		return Decision{Status: http.StatusBadRequest, Err: errBadRequest}
 	}
 	mw := &m.mw
-	views := pathViews(r.URL)
+	// Most paths are clean and read one way: their segments stay on the stack.
+	var segs [16]string
+	var one [1][]string
+	views := one[:]
+	if segments, ok := onlyView(r.URL, segs[:0]); ok {
+		one[0] = segments
+	} else {
+		views = pathViews(r.URL)
+	}
 	d := Decision{Session: s, API: mw.isAPI(r, views[0])}
 	if mw.isExempt(views) {
 		return d

@@ -52,7 +52,7 @@ func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Sess
 	if l.bearer {
 		return m.runSession(r.Context(), l.token)
 	}
-	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
+	tok, err := m.reissue(w, r, &l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
 	if err != nil {
 		return nil, err
 	}

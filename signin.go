@@ -30,9 +30,9 @@ func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, err
 	tok := l.token
 	// A bearer token belongs to an API client: never turn it into a cookie.
 	if age := m.now().Sub(tok.IssuedAt); l.bearer || !(tok.IssuedAt.IsZero() || age >= m.updateAge) {
-		return m.sessionOf(r.Context(), l)
+		return m.sessionOf(r.Context(), &l)
 	}
-	return m.reissueSession(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+	return m.reissueSession(w, r, &l, JWTParams{Token: tok, Trigger: TriggerRefresh})
 }
 
 // reissueSession is reissue followed by the session callback, with every
@@ -207,7 +207,7 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 	if l.bearer {
 		return nil, ErrBearerSession
 	}
-	return m.reissueSession(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
+	return m.reissueSession(w, r, &l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
 }
 
 // SignOut clears every session cookie the request carried and fires the

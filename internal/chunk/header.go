@@ -15,14 +15,22 @@ const maxCookies = 3000
 // Unlike Cookies it does not parse or allocate for unrelated cookies, which
 // made up most of the cost of a cached session check.
 func FromHeader(lines []string, name string) []*http.Cookie {
+	var cookies []*http.Cookie
+	eachCookie(lines, name, func(n, v string, quoted bool) {
+		cookies = append(cookies, &http.Cookie{Name: n, Value: v, Quoted: quoted})
+	})
+	return cookies
+}
+
+// eachCookie calls yield with FromHeader's cookies, in order, unallocated.
+func eachCookie(lines []string, name string, yield func(name, value string, quoted bool)) {
 	count := 0
 	for _, line := range lines {
 		count += strings.Count(line, ";") + 1
 	}
 	if count > maxCookies {
-		return nil
+		return
 	}
-	var cookies []*http.Cookie
 	for _, line := range lines {
 		line = trim(line)
 		var part string
@@ -41,10 +49,9 @@ func FromHeader(lines []string, name string) []*http.Cookie {
 			if !ok {
 				continue
 			}
-			cookies = append(cookies, &http.Cookie{Name: n, Value: v, Quoted: quoted})
+			yield(n, v, quoted)
 		}
 	}
-	return cookies
 }
 
 // trim is textproto.TrimString: ASCII space, tab, CR and LF.

@@ -61,5 +61,11 @@ func FuzzFromHeader(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v want %v", got, want)
 		}
+		const lim = 2 * 4096
+		value, carried, err := Read(want, "authjs.session-token", Limits{MaxLen: lim})
+		rvalue, rcarried, rerr := NewReader("authjs.session-token", Limits{MaxLen: lim}).Read(lines)
+		if value != rvalue || !reflect.DeepEqual(carried, rcarried) || err != rerr {
+			t.Fatalf("Reader: got %q %v %v, want %q %v %v", rvalue, rcarried, rerr, value, carried, err)
+		}
 	})
 }

@@ -211,12 +211,22 @@ func Clean(p string) string {
 
 // Split returns the segments of p after its leading slash, without
 // cleaning: "/" and "" give none, "/a//b/" gives "a", "", "b", "".
-func Split(p string) []string {
+func Split(p string) []string { return AppendSplit(nil, p) }
+
+// AppendSplit appends the segments Split returns to dst, so that a caller
+// with room for them allocates nothing.
+func AppendSplit(dst []string, p string) []string {
 	p = strings.TrimPrefix(p, "/")
 	if p == "" {
-		return nil
+		return dst
 	}
-	return strings.Split(p, "/")
+	for {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(dst, p)
+		}
+		dst, p = append(dst, p[:i]), p[i+1:]
+	}
 }
 
 // Match reports whether the cleaned form of path (see [Clean]) matches.
