@@ -40,3 +40,29 @@ type ctxKey struct{}
 // sessionAbsent is what Handler leaves in the context of a request without a
 // session: why, for Require and FromContext.
 type sessionAbsent struct{ err error }
+
+// requestContext is what Handler passes to next: NewContext's or the
+// absent session's value, with the reason, in one allocation.
+type requestContext struct {
+	context.Context
+	value  any // *Session or *sessionAbsent
+	absent sessionAbsent
+}
+
+func newRequestContext(parent context.Context, s *Session, reason error) *requestContext {
+	c := &requestContext{Context: parent}
+	if s != nil {
+		c.value = s
+	} else {
+		c.absent.err = reason
+		c.value = &c.absent
+	}
+	return c
+}
+
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.value
+	}
+	return c.Context.Value(key)
+}

@@ -60,12 +60,10 @@ func headerFold(c byte) byte {
 // reason, loadErr.
 func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
 	mw := &m.mw
-	spoofed := false
-	for k := range r.Header {
-		if mw.isIdentity(k) {
-			spoofed = true
-			break
-		}
+	spoofed, values := false, 0
+	for k, vv := range r.Header {
+		spoofed = spoofed || mw.isIdentity(k)
+		values += len(vv)
 	}
 	// Without a session too, Require behind Handler must take "no session"
 	// from it, not verify again: a jwt callback may have ended the session.
@@ -74,28 +72,29 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
 		return r
 	}
-	var ctx context.Context
-	if s != nil {
-		ctx = NewContext(r.Context(), s)
-	} else {
-		ctx = context.WithValue(r.Context(), ctxKey{}, &sessionAbsent{loadErr})
-	}
+	ctx := newRequestContext(r.Context(), s, loadErr)
 	out := r.WithContext(ctx)
 	if !spoofed && s == nil {
 		return out
 	}
-	h := r.Header.Clone()
-	if h == nil {
-		h = make(http.Header)
-	}
-	for k := range h {
+	// A copy of the headers without the identity ones, sized for those set
+	// below: one map, and one array for every value, theirs included.
+	h := make(http.Header, len(r.Header)+2+len(mw.claimHeaders))
+	all := make([]string, 0, values+2+len(mw.claimHeaders))
+	for k, vv := range r.Header {
 		if mw.isIdentity(k) {
-			delete(h, k)
+			continue
 		}
+		if vv == nil {
+			h[k] = nil
+			continue
+		}
+		all = append(all, vv...)
+		h[k] = all[len(all)-len(vv) : len(all) : len(all)]
 	}
 	// "Connection: X-User-Id" would make a proxy downstream drop the
 	// headers set below (hop-by-hop); the client may not name them.
-	if conn := h.Values("Connection"); len(conn) > 0 {
+	if conn := h["Connection"]; len(conn) > 0 { // Values("Connection"), without canonicalizing
 		var keep []string
 		for _, v := range conn {
 			for _, opt := range strings.Split(v, ",") {
@@ -110,13 +109,15 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 		}
 	}
 	if s != nil {
-		// One backing array for both values: one allocation, not two.
-		ids := [...]string{s.UserID, s.Role}
-		m.setIdentity(ctx, h, mw.userIDHeader, ids[0:1:1])
-		m.setIdentity(ctx, h, mw.roleHeader, ids[1:2:2])
+		set := func(name, value string) {
+			all = append(all, value) // within its capacity
+			m.setIdentity(ctx, h, name, all[len(all)-1:len(all):len(all)])
+		}
+		set(mw.userIDHeader, s.UserID)
+		set(mw.roleHeader, s.Role)
 		if s.Token != nil {
 			for _, c := range mw.claimHeaders {
-				m.setIdentity(ctx, h, c.header, []string{s.Token.StringClaim(c.claim)})
+				set(c.header, s.Token.StringClaim(c.claim))
 			}
 		}
 	}

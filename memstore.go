@@ -267,29 +267,29 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	if sessionID == "" && userID == "" {
 		return false, time.Time{}, nil
 	}
-	var session sessionDigest
-	var user userDigest
-	if sessionID != "" {
-		session = sessionKey(sessionID)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	// Most checks find nothing: a digest is computed only where a lookup
+	// can find an entry, and the clock read only when one is found.
+	if userID == "" {
+		if len(s.withoutUser) == 0 {
+			return false, time.Time{}, nil
+		}
+		exp, ok := s.withoutUser[sessionKey(sessionID)]
+		return ok && s.now().Before(exp), time.Time{}, nil
 	}
-	if userID != "" {
-		user = userKey(userID)
+	if len(s.users) == 0 {
+		return false, time.Time{}, nil
+	}
+	u := s.users[userKey(userID)]
+	if u == nil {
+		return false, time.Time{}, nil
 	}
 	now := s.now()
 	var revoked bool
 	var cutoff time.Time
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if userID == "" {
-		exp, ok := s.withoutUser[session]
-		return ok && now.Before(exp), time.Time{}, nil
-	}
-	u := s.users[user]
-	if u == nil {
-		return false, time.Time{}, nil
-	}
 	if sessionID != "" {
-		if i := u.find(session); i >= 0 && now.Before(u.sessions[i].exp) {
+		if i := u.find(sessionKey(sessionID)); i >= 0 && now.Before(u.sessions[i].exp) {
 			revoked = true
 		}
 	}
