@@ -42,15 +42,21 @@ type ctxKey struct{}
 type sessionAbsent struct{ err error }
 
 // requestContext is what Handler passes to next: NewContext's or the
-// absent session's value, with the reason, in one allocation.
+// absent session's value, with the session or the reason, in one allocation.
 type requestContext struct {
 	context.Context
-	value  any // *Session or *sessionAbsent
-	absent sessionAbsent
+	value   any // *Session or *sessionAbsent
+	session Session
+	absent  sessionAbsent
 }
 
-func newRequestContext(parent context.Context, s *Session, reason error) *requestContext {
-	c := &requestContext{Context: parent}
+// init sets c up on parent, carrying s (nil: its absence, for reason); a nil
+// c is allocated. s may be c's own session.
+func (c *requestContext) init(parent context.Context, s *Session, reason error) *requestContext {
+	if c == nil {
+		c = new(requestContext)
+	}
+	c.Context = parent
 	if s != nil {
 		c.value = s
 	} else {

@@ -57,8 +57,8 @@ func headerFold(c byte) byte {
 
 // forward returns the request next sees: identity headers stripped, then
 // set from s, on a copy whose context carries s, or without a session the
-// reason, loadErr.
-func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
+// reason, loadErr. rc, when not nil, is the context s was copied into.
+func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *requestContext) *http.Request {
 	mw := &m.mw
 	spoofed, values := false, 0
 	for k, vv := range r.Header {
@@ -72,7 +72,7 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
 		return r
 	}
-	ctx := newRequestContext(r.Context(), s, loadErr)
+	ctx := rc.init(r.Context(), s, loadErr)
 	out := r.WithContext(ctx)
 	if !spoofed && s == nil {
 		return out

@@ -170,9 +170,10 @@ func noSession(cause error) error {
 type loaded struct {
 	token   *Token
 	carried []string
-	bearer  bool     // the token came from an Authorization header, not a cookie
-	session *Session // the cached default session, when there is one
-	decoded *Token   // a token that verified but failed the revocation check
+	bearer  bool      // the token came from an Authorization header, not a cookie
+	session *Session  // the cached default session, when there is one
+	decoded *Token    // a token that verified but failed the revocation check
+	read    time.Time // when the cache found the token; zero when it did not
 }
 
 // verify reads and decodes the session cookie, without callbacks.
@@ -196,7 +197,7 @@ func (m *Manager) verify(r *http.Request) (loaded, error) {
 		}
 		return loaded{carried: carried}, err
 	}
-	entry, ok := m.cache.get(raw)
+	entry, read, ok := m.cache.get(raw)
 	if !ok {
 		tok, err := m.codec.Decode(raw)
 		if err != nil {
@@ -213,7 +214,7 @@ func (m *Manager) verify(r *http.Request) (loaded, error) {
 		// decoded lets SignOut revoke a token whose check failed.
 		return loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
 	}
-	return loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
+	return loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session, read: read}, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -229,21 +230,33 @@ func bearerToken(r *http.Request) (string, bool) {
 // Load returns the verified session of the request, or an error that
 // satisfies errors.Is(err, ErrNoSession) (and, for a bad token,
 // ErrInvalidToken). It never writes cookies; see [Manager.Refresh].
-func (m *Manager) Load(r *http.Request) (*Session, error) {
+func (m *Manager) Load(r *http.Request) (*Session, error) { return m.load(r, nil) }
+
+// load is Load; into is sessionOf's.
+func (m *Manager) load(r *http.Request, into **requestContext) (*Session, error) {
 	l, err := m.verify(r)
 	if err != nil {
 		return nil, noSession(err)
 	}
-	return m.sessionOf(r.Context(), &l)
+	return m.sessionOf(r.Context(), &l, into)
 }
 
 // sessionOf returns the session of a verified, not re-issued token: a copy
-// of the cached default session, or the session callback's result.
-func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
+// of the cached default session, or the session callback's result. With
+// into, the copy is made in a new requestContext left there, which Handler
+// then passes on to next: one allocation for both.
+func (m *Manager) sessionOf(ctx context.Context, l *loaded, into **requestContext) (*Session, error) {
 	if l.session != nil && m.callbacks.Session == nil {
-		s := *l.session
+		var s *Session
+		if into != nil {
+			*into = new(requestContext)
+			s = &(*into).session
+		} else {
+			s = new(Session)
+		}
+		*s = *l.session
 		s.User = maps.Clone(s.User) // handlers may write to their copy
-		return &s, nil
+		return s, nil
 	}
 	s, err := m.runSessionFrom(ctx, l.token, l.session)
 	if err != nil {

@@ -239,16 +239,17 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var s *Session
 		var err error
+		var rc *requestContext
 		pre := isPreflight(r)
 		if r != nil && r.URL != nil && !pre {
-			s, err = m.Refresh(w, r)
+			s, err = m.refresh(w, r, &rc)
 		}
 		d := m.decide(r, s, err, pre)
 		if d.Status != 0 {
 			m.reject(w, r, d, "")
 			return
 		}
-		next.ServeHTTP(w, m.forward(r, d.Session, err))
+		next.ServeHTTP(w, m.forward(r, d.Session, err, rc))
 	})
 }
 
