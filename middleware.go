@@ -364,7 +364,7 @@ func (mw *middleware) isAPI(r *http.Request, cleaned []string) bool {
 		}
 	}
 	html, json := false, false
-	for _, v := range r.Header.Values("Accept") {
+	for _, v := range r.Header["Accept"] { // Values("Accept"), without canonicalizing
 		for _, part := range strings.Split(v, ",") {
 			mt, params, _ := strings.Cut(part, ";")
 			if zeroQuality(params) {

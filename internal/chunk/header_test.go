@@ -69,3 +69,17 @@ func FuzzFromHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestValidValueMatchesTable checks the word-at-a-time test against the
+// table, for every byte at every position of a word and of the tail.
+func TestValidValueMatchesTable(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		for pos := 0; pos < 19; pos++ {
+			v := []byte(strings.Repeat("a", 19))
+			v[pos] = byte(b)
+			if got := validValue(string(v)); got != valueBytes[b] {
+				t.Fatalf("byte %#x at %d: got %v, want %v", b, pos, got, valueBytes[b])
+			}
+		}
+	}
+}
