@@ -157,15 +157,15 @@ func argsToAttrs(args []any) []slog.Attr {
 	return attrs
 }
 
-// noCookie is noSession(errNoCookie), made once: most requests carry no
-// session cookie, and wrapping costs four allocations.
-var noCookie = fmt.Errorf("%w: %w", ErrNoSession, errNoCookie)
+// errNoSessionNoCookie is noSession(errNoCookie), made once: most requests
+// carry no session cookie, and wrapping costs four allocations.
+var errNoSessionNoCookie = fmt.Errorf("%w: %w", ErrNoSession, errNoCookie)
 
 // noSession wraps cause so that errors.Is(err, ErrNoSession) holds while the
 // cause stays visible to errors.Is.
 func noSession(cause error) error {
 	if cause == errNoCookie {
-		return noCookie
+		return errNoSessionNoCookie
 	}
 	if cause == nil || errors.Is(cause, ErrNoSession) {
 		return cause
