@@ -264,8 +264,15 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	if err := ctx.Err(); err != nil {
 		return false, time.Time{}, err
 	}
+	revoked, cutoff, _ := s.CheckCached(sessionID, userID)
+	return revoked, cutoff, nil
+}
+
+// CheckCached implements [CachedChecker]: Check without a context, since a MemoryStore
+// always answers from memory (ok is always true).
+func (s *MemoryStore) CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool) {
 	if sessionID == "" && userID == "" {
-		return false, time.Time{}, nil
+		return false, time.Time{}, true
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -273,21 +280,19 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	// can find an entry, and the clock read only when one is found.
 	if userID == "" {
 		if len(s.withoutUser) == 0 {
-			return false, time.Time{}, nil
+			return false, time.Time{}, true
 		}
-		exp, ok := s.withoutUser[sessionKey(sessionID)]
-		return ok && s.now().Before(exp), time.Time{}, nil
+		exp, found := s.withoutUser[sessionKey(sessionID)]
+		return found && s.now().Before(exp), time.Time{}, true
 	}
 	if len(s.users) == 0 {
-		return false, time.Time{}, nil
+		return false, time.Time{}, true
 	}
 	u := s.users[userKey(userID)]
 	if u == nil {
-		return false, time.Time{}, nil
+		return false, time.Time{}, true
 	}
 	now := s.now()
-	var revoked bool
-	var cutoff time.Time
 	if sessionID != "" {
 		if i := u.find(sessionKey(sessionID)); i >= 0 && now.Before(u.sessions[i].exp) {
 			revoked = true
@@ -296,7 +301,7 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	if now.Before(u.cutoffUntil) {
 		cutoff = time.Unix(u.cutoff, 0)
 	}
-	return revoked, cutoff, nil
+	return revoked, cutoff, true
 }
 
 // liveUserLocked returns the user's entries with expired ones dropped, or nil when none
