@@ -60,10 +60,15 @@ func headerFold(c byte) byte {
 // reason, loadErr. rc, when not nil, is the context s was copied into.
 func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *requestContext) *http.Request {
 	mw := &m.mw
-	spoofed, values := false, 0
-	for k, vv := range r.Header {
-		spoofed = spoofed || mw.isIdentity(k)
-		values += len(vv)
+	// With a session the headers change whatever the client sent.
+	spoofed := false
+	if s == nil {
+		for k := range r.Header {
+			if mw.isIdentity(k) {
+				spoofed = true
+				break
+			}
+		}
 	}
 	// Without a session too, Require behind Handler must take "no session"
 	// from it, not verify again: a jwt callback may have ended the session.
@@ -78,9 +83,10 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *reques
 		return out
 	}
 	// A copy of the headers without the identity ones, sized for those set
-	// below: one map, and one array for every value, theirs included.
+	// below: one map, and one array for the values, theirs included (room
+	// for one value a header: a header with more may take another).
 	h := make(http.Header, len(r.Header)+2+len(mw.claimHeaders))
-	all := make([]string, 0, values+2+len(mw.claimHeaders))
+	all := make([]string, 0, len(r.Header)+2+len(mw.claimHeaders))
 	for k, vv := range r.Header {
 		if mw.isIdentity(k) {
 			continue
@@ -110,7 +116,7 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *reques
 	}
 	if s != nil {
 		set := func(name, value string) {
-			all = append(all, value) // within its capacity
+			all = append(all, value)
 			m.setIdentity(ctx, h, name, all[len(all)-1:len(all):len(all)])
 		}
 		set(mw.userIDHeader, s.UserID)

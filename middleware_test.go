@@ -3,11 +3,13 @@ package edgeauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -687,4 +689,33 @@ func TestMiddlewareWarmAllocations(t *testing.T) {
 		assert.LessOrEqual(t, allocs, tc.allocs, name)
 	}
 	assert.Positive(t, m.CacheStats().Hits)
+}
+
+// The copy next gets keeps every other header and value, however many a
+// header has, and next's changes stay in it.
+func TestMiddlewareForwardKeepsHeaders(t *testing.T) {
+	m := mwManagers(t)[""]
+	r := httptest.NewRequest("GET", "/dashboard", nil)
+	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: mwSignIn(t, m, "alice")})
+	for i := range 6 {
+		for j := range i {
+			r.Header.Add(fmt.Sprintf("X-Multi-%d", i), strconv.Itoa(j))
+		}
+	}
+	r.Header["X-Empty"] = []string{}
+	r.Header["X-Nil"] = nil
+	before := r.Header.Clone()
+	var got http.Header
+	m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		r.Header.Add("X-Multi-5", "next")
+		r.Header["X-Multi-4"][0] = "next"
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	require.NotNil(t, got)
+	assert.Equal(t, []string{"alice"}, got["X-User-Id"])
+	for _, h := range []string{"X-User-Id", "X-User-Role", "X-User-Email", "X-User-Team"} {
+		delete(got, h)
+	}
+	assert.Equal(t, before, got)
+	assert.Equal(t, before, r.Header, "the caller's request is not modified")
 }

@@ -24,9 +24,16 @@ func FromHeader(lines []string, name string) []*http.Cookie {
 
 // eachCookie calls yield with FromHeader's cookies, in order, unallocated.
 func eachCookie(lines []string, name string, yield func(name, value string, quoted bool)) {
-	count := 0
+	// Past maxCookies, net/http parses none. Counting takes a pass over the
+	// lines, needed only when they have room for that many separators.
+	count, size := 0, 0
 	for _, line := range lines {
-		count += strings.Count(line, ";") + 1
+		size += len(line) + 1
+	}
+	if size > maxCookies {
+		for _, line := range lines {
+			count += strings.Count(line, ";") + 1
+		}
 	}
 	if count > maxCookies {
 		return

@@ -200,6 +200,9 @@ func checkLiteral(seg string) error {
 // as slashes (as browsers and some servers do), dot segments resolved,
 // duplicate and trailing slashes removed.
 func Clean(p string) string {
+	if isClean(p) {
+		return p
+	}
 	if strings.IndexByte(p, '\\') >= 0 {
 		p = strings.ReplaceAll(p, `\`, "/")
 	}
@@ -207,6 +210,27 @@ func Clean(p string) string {
 		p = "/" + p
 	}
 	return path.Clean(p) // no allocation when p is already clean
+}
+
+// isClean reports, for most clean paths and no other, that Clean would
+// return p itself: rooted, without backslashes, empty segments, segments
+// starting with a dot, or a trailing slash. It is cheaper than path.Clean.
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if p == "" || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			return false
+		case p[i-1] == '/' && (c == '/' || c == '.'):
+			return false
+		}
+	}
+	return true
 }
 
 // Split returns the segments of p after its leading slash, without
