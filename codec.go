@@ -173,7 +173,8 @@ func SecretsFromEnv() []string {
 
 // Encode seals t with the newest secret. Like Auth.js it sets t.IssuedAt to
 // now, t.Expires to now + MaxAge and t.ID to a new random UUID, then returns
-// the compact JWE.
+// the compact JWE. A token that cannot be encoded is an ErrInvalidSession,
+// never an ErrInvalidToken: it is the caller's, not a client's.
 func (c *Codec) Encode(t *Token) (string, error) { return c.encode(t, "") }
 
 // encode is Encode; a non-empty keepID is kept as the jti.

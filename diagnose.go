@@ -115,7 +115,7 @@ const maxLoggedPath = 256
 var rejectionReasons = [...]error{
 	ErrExpired, ErrNotYetValid, ErrNoMatchingSecret, ErrDecrypt, ErrMalformed, ErrTooLarge, ErrInvalidClaims,
 	ErrInvalidToken, ErrRevoked, ErrRevocationUnavailable, ErrSessionEnded, ErrCallback, ErrSessionTooLarge,
-	errNoCookie, ErrForbidden, errBadRequest, ErrNoSession,
+	ErrInvalidSession, errNoCookie, ErrForbidden, errBadRequest, ErrNoSession,
 }
 
 func rejectionReason(err error) string {
