@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/edgeauth/edgeauth/internal/expiry"
 	"github.com/edgeauth/edgeauth/internal/jwefast"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
@@ -99,11 +100,7 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 	if c.maxAge < time.Second {
 		return nil, fmt.Errorf("%w: MaxAge must be at least one second", ErrConfig)
 	}
-	if c.tolerance == 0 {
-		c.tolerance = DefaultClockTolerance
-	} else if c.tolerance < 0 {
-		c.tolerance = 0
-	}
+	c.tolerance = expiry.Tolerance(c.tolerance, DefaultClockTolerance)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -221,10 +218,8 @@ func (c *Codec) checkTimes(t *Token) error {
 	if t.Expires.IsZero() {
 		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
 	}
-	// As jose: now is whole seconds; expired when exp <= now - tolerance,
-	// not yet valid when nbf > now + tolerance.
-	now := time.Unix(c.now().Unix(), 0)
-	if !t.Expires.After(now.Add(-c.tolerance)) {
+	now := c.now()
+	if expiry.Expired(t.Expires, now, c.tolerance) {
 		return ErrExpired
 	}
 	if raw, ok := t.Claims["nbf"]; ok {
@@ -232,7 +227,7 @@ func (c *Codec) checkTimes(t *Token) error {
 		if err != nil {
 			return fmt.Errorf("%w: claim \"nbf\"", ErrInvalidClaims)
 		}
-		if nbf.After(now.Add(c.tolerance)) {
+		if expiry.NotYetValid(nbf, now, c.tolerance) {
 			return ErrNotYetValid
 		}
 	}

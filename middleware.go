@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgeauth/edgeauth/internal/match"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // Decision is what the middleware decides for a request, without writing
@@ -419,7 +420,7 @@ func (mw *middleware) loginLocation(u *url.URL) string {
 func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision, by string) {
 	m.logRejection(r, d, by)
 	h := w.Header()
-	noStore(h)
+	nostore.Set(h)
 	if d.Location != "" {
 		h.Set("Location", d.Location)
 	}
