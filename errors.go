@@ -3,6 +3,8 @@ package edgeauth
 import (
 	"errors"
 	"fmt"
+
+	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
 // Sentinel errors. Every error caused by an untrusted token satisfies
@@ -77,6 +79,16 @@ var (
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.
 	ErrConfig = errors.New("edgeauth: invalid configuration")
+)
+
+// Store errors. They are the values redisstore returns too, so that
+// errors.Is answers the same for every store.
+var (
+	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
+	// forgetting a live one. Callers must treat it as a failed revocation.
+	ErrStoreFull = revocation.ErrFull
+	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
+	ErrInvalidRevocation = revocation.ErrInvalid
 )
 
 // ErrForbidden reports a session whose role a matching [Rule] does not admit.
