@@ -23,7 +23,8 @@
 //   - token.go: the [Token] and its claims; tokenjson.go its JSON, on the scanner
 //     in internal/jsonscan.
 //   - callbacks.go: the jwt and session callbacks and the events.
-//   - cache.go: verified tokens, kept until they expire.
+//   - cache.go: verified tokens, kept until they expire (internal/expiry
+//     holds the exp rule it shares with the codec).
 //   - revoke.go: revocation (denylist, sign-out-everywhere, token versions) over a
 //     [Store]; memstore.go the [MemoryStore].
 //   - rules.go: route rules and roles (internal/match reads the patterns);
@@ -109,8 +110,11 @@
 //
 //   - Every failure caused by a token is an error that satisfies
 //     errors.Is(err, [ErrInvalidToken]); every failure of [Manager.Load] one
-//     that satisfies errors.Is(err, [ErrNoSession]). Errors never contain
-//     secrets or tokens, and the middleware never writes error text to clients.
+//     that satisfies errors.Is(err, [ErrNoSession]). A session the
+//     application asks to issue that cannot become a token and its cookies
+//     fails with [ErrInvalidSession] instead, never [ErrInvalidToken].
+//     Errors never contain secrets or tokens, and the middleware never
+//     writes error text to clients.
 //   - Algorithms are allow-listed ("dir" with A256CBC-HS512 or A256GCM); zip,
 //     crit, JWS and JSON serialization are rejected, and token size, chunk
 //     count and header size are bounded before anything is parsed.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -241,9 +240,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // of the cached default session, or the session callback's result.
 func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
 	if l.session != nil && m.callbacks.Session == nil {
-		s := *l.session
-		s.User = maps.Clone(s.User) // handlers may write to their copy
-		return &s, nil
+		return l.session.copyForRequest(), nil
 	}
 	s, err := m.runSessionFrom(ctx, l.token, l.session)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -25,6 +26,15 @@ type Session struct {
 	// may be shared with other requests (see Config.CacheSize): treat them as
 	// read-only, and change a session's claims with [Manager.Update].
 	Token *Token
+}
+
+// copyForRequest copies a cached session for one request, whose handlers
+// and session callback may write to its User map. Token and Extra stay
+// shared, as Session documents.
+func (s *Session) copyForRequest() *Session {
+	c := *s
+	c.User = maps.Clone(s.User)
+	return &c
 }
 
 // MarshalJSON writes the session as Auth.js's session endpoint does:

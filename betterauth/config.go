@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/expiry"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
 
@@ -237,11 +238,7 @@ func New(cfg Config) (*Verifier, error) {
 		prefix = "__Secure-" + prefix
 	}
 	v.tokenName, v.dataName = prefix+".session_token", prefix+".session_data"
-	if v.tolerance == 0 {
-		v.tolerance = DefaultClockTolerance
-	} else if v.tolerance < 0 {
-		v.tolerance = 0
-	}
+	v.tolerance = expiry.Tolerance(v.tolerance, DefaultClockTolerance)
 	if v.now == nil {
 		v.now = time.Now
 	}

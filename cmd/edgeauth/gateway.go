@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
 
@@ -202,7 +203,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := g.state.Load()
 	switch p := r.URL.Path; {
 	case p == healthzPath:
-		w.Header().Set("Cache-Control", "no-store")
+		nostore.Set(w.Header())
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	case p == authPath || strings.HasPrefix(p, authPath+"/"):

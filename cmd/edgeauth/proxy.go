@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/nostore"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 )
@@ -236,7 +237,7 @@ func (g *gateway) metricsHandler() http.Handler {
 // readyz is 200 while the gateway serves and its Redis, if any, answers;
 // 503 once shutdown began, so that load balancers stop sending traffic.
 func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	nostore.Set(w.Header())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if g.draining.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)

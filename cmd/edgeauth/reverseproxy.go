@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/chunk"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // newUpstreamTransport is the upstream's connection pool. timeout bounds
@@ -229,6 +230,6 @@ func (st *state) upstreamFailed(w http.ResponseWriter, r *http.Request, err erro
 	st.g.logger.LogAttrs(r.Context(), slog.LevelWarn, "upstream request failed",
 		slog.String("kind", kind), slog.String("error", err.Error()),
 		slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path)))
-	w.Header().Set("Cache-Control", "no-store")
+	nostore.Set(w.Header())
 	edgeauth.DefaultErrorHandler(w, r, status, nil)
 }
