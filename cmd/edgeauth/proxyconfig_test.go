@@ -167,7 +167,7 @@ func TestConfigErrors(t *testing.T) {
 		{"metrics on the public listener", "listen: 127.0.0.1:1\nmetricsListen: 127.0.0.1:1\n", nil, "metricsListen: must differ from listen"},
 		{"log format", "logFormat: xml\n", nil, `logFormat: "xml": want json or text`},
 		{"log level", "logLevel: loud\n", nil, `logLevel: "loud"`},
-		{"format", "format: v3\n", nil, `format: "v3": want authjs or nextauth-v4`},
+		{"format", "format: v3\n", nil, `format: "v3": want authjs, nextauth-v4 or better-auth`},
 		{"sameSite", "cookie:\n  sameSite: sometimes\n", nil, "cookie.sameSite"},
 		{"cookie", "cookie:\n  name: __Host-x\n  domain: example.com\n", nil, "cookie: a __Host- cookie must have no Domain"},
 		{"loginURL", "loginURL: login\n", nil, "loginURL: "},
