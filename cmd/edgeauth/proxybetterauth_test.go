@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +212,23 @@ claimHeaders:
 	require.NotEmpty(t, revoked)
 	assert.Equal(t, "revoked", revoked[len(revoked)-1]["reason"])
 	assert.NotContains(t, gw.logs.String(), strings.SplitN(strings.SplitN(user.CookieHeader(), "=", 2)[1], ".", 2)[0], "no token in the logs")
+}
+
+// The README's format: better-auth configuration loads, and says what the
+// example file says.
+func TestREADMEBetterAuthGateway(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(raw), "```yaml\nformat: better-auth\n")
+	require.True(t, ok)
+	block, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	block = "format: better-auth\n" + block
+	_, err = loadGatewayConfig(writeConfig(t, block), proxyFlags{}, envOf(baEnv))
+	require.NoError(t, err)
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "gateway", "better-auth.yaml"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		assert.Contains(t, string(example), line+"\n")
+	}
 }

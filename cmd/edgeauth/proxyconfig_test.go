@@ -285,7 +285,7 @@ func FuzzDecodeYAML(f *testing.F) {
 func TestExampleConfigs(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "gateway", "*.yaml"))
 	require.NoError(t, err)
-	require.Len(t, paths, 2)
+	require.Len(t, paths, 3)
 	for _, p := range paths {
 		_, err := loadGatewayConfig(p, proxyFlags{}, envOf(map[string]string{"AUTH_SECRET": gwSecret}))
 		assert.NoError(t, err, p)
