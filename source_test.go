@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -242,4 +243,20 @@ func TestSourceConfig(t *testing.T) {
 	}
 	_, err = New(Config{Source: stubSource{}, Rules: []Rule{{Pattern: "no-slash"}}})
 	assert.Error(t, err, "the middleware's own settings are still checked")
+}
+
+// A misbehaving Source is logged: a warning for the operator, and the
+// rejection with ErrSource as its reason.
+func TestSourceLogs(t *testing.T) {
+	var logs strings.Builder
+	m := sourceManager(t, Config{
+		Rules:         []Rule{{Pattern: "/app"}},
+		Logger:        slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		LogRejections: true,
+	})
+	r := httptest.NewRequest(http.MethodGet, "/app", nil)
+	r.AddCookie(&http.Cookie{Name: "sid", Value: "panic"})
+	m.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+	assert.Contains(t, logs.String(), `level=WARN msg="edgeauth: session source panicked"`)
+	assert.Contains(t, logs.String(), `reason="edgeauth: session source failed"`)
 }
