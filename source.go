@@ -17,8 +17,11 @@ import (
 //
 // A Source only reads: the library that owns its cookies signs in, renews
 // and signs out, so a Manager with a Source is read-only (see
-// Config.Source). The interface holds standard types only, so that a Source
-// can live in a module of its own.
+// Config.Source). That is also why the Auth.js cookie is not a Source
+// itself: its path renews and clears cookies and feeds revocation and the
+// callbacks, which a reader cannot; both paths end in the same decision.
+// The interface holds standard types only, so that a Source can live in a
+// module of its own.
 type Source interface {
 	// Session returns the verified session of r, or an error when r has
 	// none. It must not write to r. The Session is the caller's (handlers
