@@ -114,7 +114,7 @@ const maxLoggedPath = 256
 // first.
 var rejectionReasons = [...]error{
 	ErrExpired, ErrNotYetValid, ErrNoMatchingSecret, ErrDecrypt, ErrMalformed, ErrTooLarge, ErrInvalidClaims,
-	ErrInvalidToken, ErrRevoked, ErrRevocationUnavailable, ErrSessionEnded, ErrCallback, ErrSessionTooLarge,
+	ErrInvalidToken, ErrRevoked, ErrRevocationUnavailable, ErrSessionEnded, ErrCallback, ErrSource, ErrSessionTooLarge,
 	ErrInvalidSession, errNoCookie, ErrForbidden, errBadRequest, ErrNoSession,
 }
 

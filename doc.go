@@ -37,9 +37,13 @@
 // the [Manager] and its load path, session.go the [Session], signin.go sign-in,
 // update, sign-out and refresh, sessionendpoint.go the /api/auth/session
 // endpoint, diagnose.go the explanations of rejections, errors.go every error.
-// The betterauth package reads Better Auth's sessions the same way; the
-// edgeauth command (cmd/edgeauth, a module of its own) is the gateway in front
-// of any upstream, and redisstore (also its own module) the [Store] on Redis.
+// source.go is the seam for sessions another library proves: with
+// Config.Source, a [Source] replaces the cookie, codec and cache steps above,
+// and the rules, roles, identity headers and context decide on its sessions
+// unchanged. The betterauth package's Verifier is one, for Better Auth's
+// sessions. The edgeauth command (cmd/edgeauth, a module of its own) is the
+// gateway in front of any upstream, and redisstore (also its own module) the
+// [Store] on Redis.
 //
 // # Beside a Next.js app
 //

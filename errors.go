@@ -42,6 +42,9 @@ var (
 	ErrCallback = errors.New("edgeauth: callback failed")
 	// ErrSessionEnded reports a jwt callback that returned nil, ending the session.
 	ErrSessionEnded = errors.New("edgeauth: session ended by callback")
+	// ErrSource reports a [Source] that panicked or returned neither a
+	// session nor an error; the request ends as "no session".
+	ErrSource = errors.New("edgeauth: session source failed")
 
 	// ErrRevoked reports a verified token that was revoked: denylisted,
 	// issued before its user's sign-out-everywhere, or of an old version.

@@ -114,10 +114,8 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 		ids := [...]string{s.UserID, s.Role}
 		m.setIdentity(ctx, h, mw.userIDHeader, ids[0:1:1])
 		m.setIdentity(ctx, h, mw.roleHeader, ids[1:2:2])
-		if s.Token != nil {
-			for _, c := range mw.claimHeaders {
-				m.setIdentity(ctx, h, c.header, []string{s.Token.StringClaim(c.claim)})
-			}
+		for _, c := range mw.claimHeaders {
+			m.setIdentity(ctx, h, c.header, []string{s.claim(c.claim)})
 		}
 	}
 	out.Header = h

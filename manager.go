@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// Manager issues, reads, refreshes and clears Auth.js session cookies. It is
-// built by [New], immutable, and safe for concurrent use.
+// Manager issues, reads, refreshes and clears Auth.js session cookies, or
+// reads the sessions of a [Source]. It is built by [New], immutable, and
+// safe for concurrent use.
 type Manager struct {
+	source      Source // nil: the Auth.js cookie
 	codec       *Codec
 	jar         *cookieJar
 	maxAge      time.Duration
@@ -42,6 +44,9 @@ type Manager struct {
 // New checks cfg and builds a Manager. Every configuration error is reported
 // here, wrapping ErrConfig or ErrNoSecret.
 func New(cfg Config) (*Manager, error) {
+	if cfg.Source != nil {
+		return newWithSource(cfg)
+	}
 	secrets := cfg.Secrets
 	if secrets == nil {
 		secrets = SecretsFromEnv()
@@ -123,11 +128,17 @@ func New(cfg Config) (*Manager, error) {
 
 // Codec returns the token codec the manager uses: a tool that revokes a
 // token it is handed (the edgeauth command's revoke) decodes it with the
-// manager's own secrets, salt and format.
+// manager's own secrets, salt and format. It is nil with Config.Source.
 func (m *Manager) Codec() *Codec { return m.codec }
 
-// CookieName returns the session cookie name (for Auth.js, also the HKDF salt).
-func (m *Manager) CookieName() string { return m.jar.Name() }
+// CookieName returns the session cookie name (for Auth.js, also the HKDF
+// salt); "" with Config.Source, whose cookies are the Source's.
+func (m *Manager) CookieName() string {
+	if m.jar == nil {
+		return ""
+	}
+	return m.jar.Name()
+}
 
 // log records why a request had no session: debug level, since clients
 // cause most of these (expired or foreign cookies).
@@ -227,8 +238,13 @@ func bearerToken(r *http.Request) (string, bool) {
 
 // Load returns the verified session of the request, or an error that
 // satisfies errors.Is(err, ErrNoSession) (and, for a bad token,
-// ErrInvalidToken). It never writes cookies; see [Manager.Refresh].
+// ErrInvalidToken). It never writes cookies; see [Manager.Refresh]. With
+// Config.Source the session is the Source's, and the Source's error is
+// wrapped.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
+	if m.source != nil {
+		return m.fromSource(r)
+	}
 	l, err := m.verify(r)
 	if err != nil {
 		return nil, noSession(err)

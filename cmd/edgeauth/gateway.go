@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/betterauth"
 	"github.com/edgeauth/edgeauth/internal/nostore"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
@@ -128,11 +129,22 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		} else {
 			st.redis = redis.NewClient(cfg.redis)
 		}
+	}
+	switch {
+	case cfg.betterAuth != nil:
+		v, err := st.betterAuthVerifier()
+		if err != nil {
+			st.closeRedisUnlessShared(prev)
+			return nil, err
+		}
+		lib.Source = v
+		st.cookieName, _ = v.CookieNames()
+	case st.redis != nil:
 		lib.Store = meteredStore{
 			next:    redisstore.New(st.redis, redisstore.Options{Prefix: cfg.file.RedisPrefix}),
 			metrics: g.metrics,
 		}
-	} else {
+	default:
 		lib.Store = g.memStore
 	}
 	m, err := edgeauth.New(lib)
@@ -142,7 +154,9 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		return nil, err
 	}
 	st.m = m
-	st.cookieName = m.CookieName()
+	if cfg.betterAuth == nil {
+		st.cookieName = m.CookieName()
+	}
 	st.identity = identityHeaders(cfg.file)
 	st.auth = m.Handler(http.HandlerFunc(st.authAllowed))
 	if cfg.upstream != nil {
@@ -186,6 +200,9 @@ func (st *state) retire(next *state) {
 	}
 	if st.redis != nil && st.redis != next.redis {
 		timeout := cmp.Or(st.cfg.lib.RevocationTimeout, edgeauth.DefaultRevocationTimeout)
+		if ba := st.cfg.betterAuth; ba != nil {
+			timeout = cmp.Or(ba.LookupTimeout, betterauth.DefaultLookupTimeout)
+		}
 		client := st.redis
 		time.AfterFunc(timeout+5*time.Second, func() { _ = client.Close() })
 	}
@@ -255,12 +272,14 @@ func rejectReason(err error) string {
 	switch {
 	case errors.Is(err, edgeauth.ErrForbidden):
 		return "role"
-	case errors.Is(err, edgeauth.ErrRevoked):
+	case errors.Is(err, edgeauth.ErrRevoked), errors.Is(err, betterauth.ErrRevoked):
 		return "revoked"
-	case errors.Is(err, edgeauth.ErrRevocationUnavailable):
+	case errors.Is(err, edgeauth.ErrRevocationUnavailable), errors.Is(err, betterauth.ErrUnavailable):
 		return "revocation_unavailable"
-	case errors.Is(err, edgeauth.ErrExpired):
+	case errors.Is(err, edgeauth.ErrExpired), errors.Is(err, betterauth.ErrExpired):
 		return "expired"
+	case errors.Is(err, betterauth.ErrInvalidCookie):
+		return "invalid_token"
 	case errors.Is(err, edgeauth.ErrNotYetValid):
 		return "not_yet_valid"
 	case errors.Is(err, edgeauth.ErrInvalidToken):

@@ -98,6 +98,10 @@ func (st *state) summary() string {
 	if st.cfg.upstream != nil {
 		mode = "reverse proxy to " + st.cfg.upstream.Redacted()
 	}
+	if ba := st.cfg.betterAuth; ba != nil {
+		return fmt.Sprintf("%s; %d rules; cookie %s; Better Auth sessions: %s; secrets: %s",
+			mode, len(st.cfg.lib.Rules), st.cookieName, betterAuthSources(ba, st.cfg.redis), st.cfg.secretsFrom)
+	}
 	store := "in memory"
 	if st.cfg.redis != nil {
 		store = "redis " + st.cfg.redis.Addr
