@@ -63,6 +63,7 @@ type state struct {
 	auth       http.Handler           // the middleware around the forward-auth answer
 	identity   []string               // canonical identity header names, sent on every forward-auth 200
 	cookieName string
+	cacheName  string // Better Auth's cookie cache; "" for Auth.js
 }
 
 // requestInfo travels in the request context from the gateway, through the
@@ -138,7 +139,7 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 			return nil, err
 		}
 		lib.Source = v
-		st.cookieName, _ = v.CookieNames()
+		st.cookieName, st.cacheName = v.CookieNames()
 	case st.redis != nil:
 		lib.Store = meteredStore{
 			next:    redisstore.New(st.redis, redisstore.Options{Prefix: cfg.file.RedisPrefix}),

@@ -99,7 +99,8 @@ func (st *state) rewrite(pr *httputil.ProxyRequest) {
 // cookie, under its own name or a look-alike, must go from the forwarded
 // request: the app then sees a signed-out user and cannot refresh the
 // session. A session that verified from its cookies keeps them untouched;
-// only look-alikes beside them go.
+// only look-alikes beside them go. Better Auth's cookie cache goes with
+// its session token: the two prove one session.
 func (st *state) dropDeadCredentials(in *http.Request, out http.Header) {
 	_, err := edgeauth.FromContext(in.Context())
 	valid := err == nil
@@ -110,8 +111,12 @@ func (st *state) dropDeadCredentials(in *http.Request, out http.Header) {
 			out.Del("Authorization")
 		}
 	}
-	if lines := out["Cookie"]; len(lines) > 0 {
-		if kept, changed := withoutSessionCookies(lines, st.cookieName, valid); changed {
+	for _, name := range [...]string{st.cookieName, st.cacheName} {
+		lines := out["Cookie"]
+		if name == "" || len(lines) == 0 {
+			continue
+		}
+		if kept, changed := withoutSessionCookies(lines, name, valid); changed {
 			if len(kept) == 0 {
 				delete(out, "Cookie")
 			} else {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/chunk"
 )
 
@@ -453,4 +455,21 @@ func FuzzWithoutSessionCookies(f *testing.F) {
 		require.False(t, changedAgain, "idempotent")
 		require.Equal(t, out, again)
 	})
+}
+
+// A Better Auth session the gateway refused loses its cookie cache too, not
+// only its session token; an accepted one keeps both.
+func TestDropDeadCredentialsBetterAuthCache(t *testing.T) {
+	st := &state{cfg: &gatewayConfig{}, cookieName: "better-auth.session_token", cacheName: "better-auth.session_data"}
+	line := "a=1; better-auth.session_token=t.sig; better-auth.session_data.0=x; better-auth.session_data.1=y; b=2"
+
+	refused := httptest.NewRequest("GET", "/", nil)
+	out := http.Header{"Cookie": {line}}
+	st.dropDeadCredentials(refused, out)
+	assert.Equal(t, []string{"a=1; b=2"}, out["Cookie"])
+
+	accepted := refused.WithContext(edgeauth.NewContext(refused.Context(), &edgeauth.Session{UserID: "u"}))
+	out = http.Header{"Cookie": {line + "; better-auth.session_dataX=z"}}
+	st.dropDeadCredentials(accepted, out)
+	assert.Equal(t, []string{line}, out["Cookie"])
 }
