@@ -186,6 +186,15 @@ claimHeaders:
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookie(admin))
 	assert.Equal(t, http.StatusOK, res.StatusCode, "other sessions stay")
+
+	// The signed-out token, smuggled ahead of a valid one in a form the
+	// gateway skips and better-call unquotes (its first occurrence wins),
+	// does not reach the app: the app reads the session the gateway verified.
+	userToken := strings.SplitN(user.CookieHeader(), "=", 2)[1]
+	smuggled := `better-auth.session_token="` + userToken + `\; ` + admin.CookieHeader()
+	res, body := doRaw(t, "GET", gw.url, "/dashboard", map[string]string{"Cookie": smuggled})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, []string{admin.CookieHeader()}, upstreamSaw(t, body).Header["Cookie"])
 	revoked := logLines(t, gw.logs.String(), "request rejected")
 	require.NotEmpty(t, revoked)
 	assert.Equal(t, "revoked", revoked[len(revoked)-1]["reason"])
