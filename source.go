@@ -28,7 +28,8 @@ type Source interface {
 	// may modify it): a new one for each call, with Token nil, UserID and
 	// Role set for the identity headers and rules, Expires the session's
 	// expiry, and User the user object. The Source checks expiry and
-	// revocation itself.
+	// revocation itself. Its error reaches the caller (Load, Decision.Err,
+	// Config.ErrorHandler) wrapped, and is never logged by the Manager.
 	Session(r *http.Request) (*Session, error)
 }
 
@@ -45,7 +46,9 @@ func (m *Manager) fromSource(r *http.Request) (s *Session, err error) {
 	s, err = m.source.Session(r)
 	switch {
 	case err != nil:
-		m.log(r.Context(), "session source found no session", "reason", err.Error())
+		// The Source's error text is its own and may quote what it read
+		// (a token, a store's reply): the log says only that it refused.
+		m.log(r.Context(), "session source found no session")
 		return nil, noSession(err)
 	case s == nil:
 		m.warn(r.Context(), "session source returned neither a session nor an error")

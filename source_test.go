@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,8 @@ func (src stubSource) Session(r *http.Request) (*Session, error) {
 		panic("stub source")
 	case "nil":
 		return nil, nil
+	case "leaky":
+		return nil, fmt.Errorf("stub: lookup of %q failed", c.Value+"-token-value")
 	}
 	s, ok := src[c.Value]
 	if !ok {
@@ -259,4 +262,22 @@ func TestSourceLogs(t *testing.T) {
 	m.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
 	assert.Contains(t, logs.String(), `level=WARN msg="edgeauth: session source panicked"`)
 	assert.Contains(t, logs.String(), `reason="edgeauth: session source failed"`)
+}
+
+// A Source's error text is never logged: it may quote the token it read.
+func TestSourceErrorTextNotLogged(t *testing.T) {
+	var logs strings.Builder
+	m := sourceManager(t, Config{
+		Rules:  []Rule{{Pattern: "/app"}},
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	r := httptest.NewRequest(http.MethodGet, "/app", nil)
+	r.AddCookie(&http.Cookie{Name: "sid", Value: "leaky"})
+	w := httptest.NewRecorder()
+	m.Handler(http.NotFoundHandler()).ServeHTTP(w, r)
+	assert.Equal(t, http.StatusSeeOther, w.Code)
+	_, err := m.Load(r)
+	assert.ErrorContains(t, err, "leaky-token-value", "the caller still gets the cause")
+	assert.Contains(t, logs.String(), `msg="edgeauth: session source found no session"`)
+	assert.NotContains(t, logs.String(), "token-value")
 }

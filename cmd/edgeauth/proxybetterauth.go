@@ -114,6 +114,9 @@ func betterAuthConfig(file proxyConfig, secrets []string, withStorage bool) (*be
 // checking each key on its own, as explainLibraryError does for the
 // library's.
 func explainBetterAuthError(cfg betterauth.Config, err error) (string, error) {
+	if errors.Is(err, betterauth.ErrNoSecret) {
+		return "", betterAuthConfigReason(err) // every probe below would fail with it
+	}
 	for _, p := range []struct {
 		key string
 		set func(*betterauth.Config)

@@ -63,6 +63,9 @@ claimHeaders:
 	assert.Equal(t, path+": OK (forward-auth only; 1 rules; cookie __Secure-app.session_token; Better Auth sessions: "+
 		"cookie cache jwe, secondary storage redis 127.0.0.1:6379, get-session; secrets: 1 from the environment)\n", r.stdout)
 
+	const devSecret = "better-auth-secret-12345678901234567890"
+	devSecretFile := filepath.Join(t.TempDir(), "secrets")
+	require.NoError(t, os.WriteFile(devSecretFile, []byte(devSecret+"\n"), 0o600))
 	assertConfigErrors(t, "format: better-auth\n", baEnv, []configErrorCase{
 		{"Auth.js cookie", "cookie:\n  name: x\n", nil, "cookie: applies to Auth.js cookies only, not to format: better-auth"},
 		{"Auth.js maxAge", "maxAge: 1h\n", nil, "maxAge: applies to Auth.js cookies only"},
@@ -82,6 +85,9 @@ claimHeaders:
 		{"no secret", "", map[string]string{}, "no secret: set BETTER_AUTH_SECRET"},
 		{"AUTH_SECRET is Better Auth's fallback", "", map[string]string{"AUTH_SECRET": "s", "AUTH_SECRET_FILE": "/x"}, "both AUTH_SECRET_FILE and BETTER_AUTH_SECRET(S)/AUTH_SECRET"},
 		{"bad rotation list", "", map[string]string{"BETTER_AUTH_SECRETS": "new"}, "BETTER_AUTH_SECRETS entry 1 is not <version>:<secret>"},
+		// Public, so anyone could sign a cookie cache with any user and role.
+		{"development secret", "", map[string]string{"BETTER_AUTH_SECRETS": "2:" + devSecret + ",1:old"}, "betterauth: no secret configured: secret 0 is Better Auth's public development secret"},
+		{"development secret in a file", "", map[string]string{"AUTH_SECRET_FILE": devSecretFile}, "secret 0 is Better Auth's public development secret"},
 	})
 	// And the other way round.
 	path = writeConfig(t, "betterAuth:\n  strategy: jwe\n")
@@ -186,6 +192,15 @@ claimHeaders:
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookie(admin))
 	assert.Equal(t, http.StatusOK, res.StatusCode, "other sessions stay")
+
+	// The signed-out token, smuggled ahead of a valid one in a form the
+	// gateway skips and better-call unquotes (its first occurrence wins),
+	// does not reach the app: the app reads the session the gateway verified.
+	userToken := strings.SplitN(user.CookieHeader(), "=", 2)[1]
+	smuggled := `better-auth.session_token="` + userToken + `\; ` + admin.CookieHeader()
+	res, body := doRaw(t, "GET", gw.url, "/dashboard", map[string]string{"Cookie": smuggled})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, []string{admin.CookieHeader()}, upstreamSaw(t, body).Header["Cookie"])
 	revoked := logLines(t, gw.logs.String(), "request rejected")
 	require.NotEmpty(t, revoked)
 	assert.Equal(t, "revoked", revoked[len(revoked)-1]["reason"])

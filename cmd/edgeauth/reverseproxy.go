@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,19 +137,36 @@ func (st *state) sessionFromBearer(r *http.Request) bool {
 
 // withoutSessionCookies removes session cookies from Cookie header lines:
 // every cookie whose name looks like the session cookie's (see
-// sessionLike), except, when keepExact, the exact name and its canonical
-// chunks NAME.<i>. It reports whether anything was removed; lines it does
-// not change are kept byte for byte.
+// sessionLike), except, when keepExact, the cookies the session was read
+// from: the first well-formed occurrence of the exact name and of each
+// canonical chunk NAME.<i>. Readers differ on the others (better-call and
+// Auth.js take a name's first occurrence however malformed, Next.js's
+// cookies() its last), so a copy the gateway skipped could be the one the
+// app reads. It reports whether anything was removed; lines it does not
+// change are kept byte for byte.
 func withoutSessionCookies(lines []string, name string, keepExact bool) ([]string, bool) {
 	base := cookieBase(name)
-	drop := func(pair string) bool {
-		n, _, _ := strings.Cut(pair, "=")
-		n = strings.TrimSpace(n)
-		if !sessionLike(n, base) {
+	var readBuf [4]string
+	read := readBuf[:0] // exact names kept so far
+	drop := func(part string) bool {
+		n, _, _ := strings.Cut(part, "=")
+		if !sessionLike(trimName(n), base) {
 			return false
 		}
-		_, exact := chunk.Index(name, n)
-		return !(keepExact && exact)
+		if !keepExact {
+			return true
+		}
+		// Parsed as the session was: a pair it skipped, or a later copy
+		// of a name it read, is not what verified.
+		c := chunk.FromHeader([]string{part}, name)
+		if len(c) != 1 || slices.Contains(read, c[0].Name) {
+			return true
+		}
+		if _, exact := chunk.Index(name, c[0].Name); !exact {
+			return true
+		}
+		read = append(read, c[0].Name)
+		return false
 	}
 	var out []string
 	changed := false
@@ -156,8 +174,9 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 		// Most requests drop nothing: find out before allocating.
 		if !changed {
 			found := false
-			for pair := range strings.SplitSeq(line, ";") {
-				if drop(pair) {
+			mark := len(read)
+			for part := range strings.SplitSeq(line, ";") {
+				if drop(part) {
 					found = true
 					break
 				}
@@ -165,6 +184,7 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 			if !found {
 				continue
 			}
+			read = read[:mark] // the line is read again below
 			changed = true
 			out = append(out, lines[:i]...)
 		}
@@ -175,7 +195,7 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 			if pair == "" {
 				continue
 			}
-			if drop(pair) {
+			if drop(part) {
 				removed = true
 				continue
 			}
@@ -202,6 +222,21 @@ func cookieBase(name string) string {
 		lower = strings.TrimPrefix(lower, p)
 	}
 	return lower
+}
+
+// trimName trims a cookie name as some reader does: Unicode spaces, U+FEFF,
+// and the byte 0xA0, which JavaScript's trim() removes once Node has read
+// the header as Latin-1.
+func trimName(n string) string {
+	for {
+		t := strings.TrimSpace(n)
+		t = strings.TrimSuffix(strings.TrimPrefix(t, "\ufeff"), "\ufeff")
+		t = strings.TrimSuffix(strings.TrimPrefix(t, "\xa0"), "\xa0")
+		if t == n {
+			return t
+		}
+		n = t
+	}
 }
 
 // sessionLike reports a cookie name that some reader could take for the
