@@ -125,36 +125,28 @@ rules:
 claimHeaders:
   x-user-email: email
 `, maps.Clone(baEnv), proxyFlags{upstream: up.URL})
-	cookie := func(r *betterauthtest.Response) map[string]string {
-		return map[string]string{"Cookie": r.CookieHeader()}
-	}
 	tampered := map[string]string{"Cookie": strings.Replace(admin.CookieHeader(), "session_token=", "session_token=A", 1)}
 
-	assertGatewayCases(t, gw, []gatewayCase{
-		{name: "admin", path: "/admin/x", header: merge(identitySpoofs, cookie(admin)), status: 200, identity: map[string][]string{
-			"x-user-id": {admin.UserID(t)}, "x-user-role": {"admin"}, "x-user-email": {"ada@example.com"}}},
-		{name: "user on a guarded path", path: "/dashboard", header: merge(identitySpoofs, cookie(user)), status: 200, identity: map[string][]string{
-			"x-user-id": {user.UserID(t)}, "x-user-role": {"user"}, "x-user-email": {"bob@example.com"}}},
-		{name: "user POST", path: "/api/x", method: "POST", header: merge(identitySpoofs, cookie(user)), status: 200, identity: map[string][]string{
-			"x-user-id": {user.UserID(t)}, "x-user-role": {"user"}, "x-user-email": {"bob@example.com"}}},
-		{name: "wrong role", path: "/admin/x", header: merge(cookie(user), map[string]string{"Accept": "application/json"}), status: 403},
+	assertGatewayCases(t, gw, append(signedInCases(t, admin, user, "/admin/x"), []gatewayCase{
+		{name: "user POST", path: "/api/x", method: "POST", header: merge(identitySpoofs, cookieOf(user)), status: 200,
+			identity: identityOf(t, user, "user", "bob@example.com")},
 		{name: "anonymous browser", path: "/dashboard?a=1", status: 303, location: "/login?callbackUrl=%2Fdashboard%3Fa%3D1"},
 		{name: "anonymous API", path: "/api/x", status: 401},
 		{name: "tampered", path: "/dashboard", header: tampered, status: 303, location: "/login?callbackUrl=%2Fdashboard"},
 		{name: "public, spoofed", path: "/help", header: identitySpoofs, status: 200, identity: map[string][]string{}},
-	})
+	}...))
 
 	// Sign-out in the real app deletes the session from Redis: the next
 	// request through the gateway has none.
-	res, _ := doRaw(t, "GET", gw.url, "/dashboard", cookie(user))
+	res, _ := doRaw(t, "GET", gw.url, "/dashboard", cookieOf(user))
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	out := app.Call("signOut", 0, map[string]any{"cookieHeader": user.CookieHeader()})
 	require.Equal(t, 200, out.Status)
-	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookie(user))
+	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookieOf(user))
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
-	res, _ = doRaw(t, "GET", gw.url, "/_edgeauth/auth", merge(cookie(user), map[string]string{"X-Original-URI": "/dashboard"}))
+	res, _ = doRaw(t, "GET", gw.url, "/_edgeauth/auth", merge(cookieOf(user), map[string]string{"X-Original-URI": "/dashboard"}))
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookie(admin))
+	res, _ = doRaw(t, "GET", gw.url, "/dashboard", cookieOf(admin))
 	assert.Equal(t, http.StatusOK, res.StatusCode, "other sessions stay")
 
 	// The signed-out token, smuggled ahead of a valid one in a form the
@@ -283,6 +275,23 @@ func flipped(value string) string {
 	return string(b)
 }
 
+// cookieOf is the Cookie header of a browser after r.
+func cookieOf(r *betterauthtest.Response) map[string]string {
+	return map[string]string{"Cookie": r.CookieHeader()}
+}
+
+// signedInCases are the answers to a signed-in admin (ada@example.com)
+// and user (bob@example.com), each sending spoofed identity headers.
+func signedInCases(t *testing.T, admin, user *betterauthtest.Response, adminPath string) []gatewayCase {
+	return []gatewayCase{
+		{name: "admin", path: adminPath, header: merge(identitySpoofs, cookieOf(admin)), status: 200,
+			identity: identityOf(t, admin, "admin", "ada@example.com")},
+		{name: "user", path: "/dashboard", header: merge(identitySpoofs, cookieOf(user)), status: 200,
+			identity: identityOf(t, user, "user", "bob@example.com")},
+		{name: "wrong role", path: adminPath, header: merge(cookieOf(user), map[string]string{"Accept": "application/json"}), status: 403},
+	}
+}
+
 // identityOf is the identity the gateway sends for r's user.
 func identityOf(t *testing.T, r *betterauthtest.Response, role, email string) map[string][]string {
 	return map[string][]string{"x-user-id": {r.UserID(t)}, "x-user-role": {role}, "x-user-email": {email}}
@@ -339,15 +348,15 @@ func TestGatewayBetterAuthCookieCache(t *testing.T) {
 			t.Run("cache alone", func(t *testing.T) {
 				gw := start("", "", baEnv)
 				cases := []gatewayCase{
-					{name: "admin", path: "/admin/x", header: merge(identitySpoofs, cookie(admin.CookieHeader())), status: 200,
+					{name: "admin", path: "/admin/x", header: merge(identitySpoofs, cookieOf(admin)), status: 200,
 						identity: identityOf(t, admin, "admin", "ada@example.com")},
-					{name: "user", path: "/dashboard", header: merge(identitySpoofs, cookie(user.CookieHeader())), status: 200,
+					{name: "user", path: "/dashboard", header: merge(identitySpoofs, cookieOf(user)), status: 200,
 						identity: identityOf(t, user, "user", "bob@example.com")},
-					{name: "user POST", method: "POST", path: "/api/x", header: cookie(user.CookieHeader()), status: 200,
+					{name: "user POST", method: "POST", path: "/api/x", header: cookieOf(user), status: 200,
 						identity: identityOf(t, user, "user", "bob@example.com")},
-					{name: "chunked", path: "/dashboard", header: cookie(big.CookieHeader()), status: 200,
+					{name: "chunked", path: "/dashboard", header: cookieOf(big), status: 200,
 						identity: identityOf(t, big, "user", "cy@example.com")},
-					{name: "wrong role", path: "/admin/x", header: cookie(user.CookieHeader()), status: 403},
+					{name: "wrong role", path: "/admin/x", header: cookieOf(user), status: 403},
 				}
 				cases = append(cases, refused("tampered cache", tampered)...)
 				cases = append(cases, refused("another session's cache", substituted)...)
@@ -383,7 +392,7 @@ func TestGatewayBetterAuthCookieCache(t *testing.T) {
 				require.Contains(t, secure.Cookies, "__Secure-"+tokenName)
 				require.Contains(t, secure.Cookies, "__Secure-"+dataName)
 				gw := start("  secure: true\n", "", baEnv)
-				cases := []gatewayCase{{name: "__Secure- names", path: "/admin/x", header: cookie(secure.CookieHeader()), status: 200,
+				cases := []gatewayCase{{name: "__Secure- names", path: "/admin/x", header: cookieOf(secure), status: 200,
 					identity: identityOf(t, secure, "admin", "ada@example.com")}}
 				cases = append(cases, refused("plain names", user.CookieHeader())...)
 				assertGatewayCases(t, gw, cases)
@@ -395,7 +404,7 @@ func TestGatewayBetterAuthCookieCache(t *testing.T) {
 					SignUp(0, map[string]any{"role": "user", "email": "bob@example.com"})
 				assertGatewayCases(t, start("", "", baEnv), refused("version 2 cache, version 1 configured", v2.CookieHeader()))
 				assertGatewayCases(t, start("  version: \"2\"\n", "", baEnv), []gatewayCase{{name: "version 2 configured",
-					path: "/dashboard", header: cookie(v2.CookieHeader()), status: 200, identity: identityOf(t, v2, "user", "bob@example.com")}})
+					path: "/dashboard", header: cookieOf(v2), status: 200, identity: identityOf(t, v2, "user", "bob@example.com")}})
 			})
 
 			t.Run("rotated secrets", func(t *testing.T) {
@@ -406,7 +415,7 @@ func TestGatewayBetterAuthCookieCache(t *testing.T) {
 				before := betterauthtest.New(t, map[string]any{"strategy": strategy, "secret": oldSecret}).
 					SignUp(0, map[string]any{"role": "user", "email": "bob@example.com"})
 				gw := start("", "", rotatedEnv)
-				cases := []gatewayCase{{name: "after the rotation", path: "/dashboard", header: cookie(fresh.CookieHeader()), status: 200,
+				cases := []gatewayCase{{name: "after the rotation", path: "/dashboard", header: cookieOf(fresh), status: 200,
 					identity: identityOf(t, fresh, "user", "bob@example.com")}}
 				cases = append(cases, refused("signed with the old secret", before.CookieHeader())...)
 				if strategy != "jwe" {
@@ -462,23 +471,15 @@ func TestGatewayBetterAuthGetSession(t *testing.T) {
 	cacheOff := startGateway(t, baGatewayConfig("  strategy: none\n"+lookup, ""), maps.Clone(baEnv), proxyFlags{upstream: up.URL})
 	cacheExpired := startGateway(t, baGatewayConfig("  strategy: compact\n"+lookup, ""), maps.Clone(baEnv), proxyFlags{upstream: up.URL})
 	cacheOnly := startGateway(t, baGatewayConfig("  strategy: compact\n", ""), maps.Clone(baEnv), proxyFlags{upstream: up.URL})
-	cookie := func(r *betterauthtest.Response) map[string]string {
-		return map[string]string{"Cookie": r.CookieHeader()}
-	}
 	forged := map[string]string{"Cookie": strings.Replace(admin.CookieHeader(), "session_token=", "session_token=A", 1)}
 
-	assertGatewayCases(t, cacheOff, []gatewayCase{
-		{name: "admin", path: "/admin/x", header: merge(identitySpoofs, cookie(admin)), status: 200,
-			identity: identityOf(t, admin, "admin", "ada@example.com")},
-		{name: "user", path: "/dashboard", header: merge(identitySpoofs, cookie(user)), status: 200,
-			identity: identityOf(t, user, "user", "bob@example.com")},
-		{name: "wrong role", path: "/admin/x", header: merge(cookie(user), map[string]string{"Accept": "application/json"}), status: 403},
+	assertGatewayCases(t, cacheOff, append(signedInCases(t, admin, user, "/admin/x"), []gatewayCase{
 		{name: "anonymous", path: "/dashboard", status: 303, location: "/login?callbackUrl=%2Fdashboard"},
 		{name: "forged token", path: "/dashboard", header: forged, status: 303, location: "/login?callbackUrl=%2Fdashboard"},
-	})
-	assertGatewayCases(t, cacheOnly, []gatewayCase{{name: "expired cache alone", path: "/dashboard", header: cookie(stale),
+	}...))
+	assertGatewayCases(t, cacheOnly, []gatewayCase{{name: "expired cache alone", path: "/dashboard", header: cookieOf(stale),
 		status: 303, location: "/login?callbackUrl=%2Fdashboard"}})
-	assertGatewayCases(t, cacheExpired, []gatewayCase{{name: "expired cache", path: "/dashboard", header: cookie(stale),
+	assertGatewayCases(t, cacheExpired, []gatewayCase{{name: "expired cache", path: "/dashboard", header: cookieOf(stale),
 		status: 200, identity: identityOf(t, stale, "user", "cy@example.com")}})
 
 	// Sign-outs in the real app: refused once the lookup cache's TTL has
@@ -491,17 +492,38 @@ func TestGatewayBetterAuthGetSession(t *testing.T) {
 		require.Equal(t, 200, out.Status, "%s", out.Body)
 		require.Equal(t, "", app.GetSession(0, tc.session.CookieHeader()), "signed out in the app")
 		status := func() int {
-			res, _ := doRaw(t, "GET", tc.gw.url, "/dashboard", cookie(tc.session))
+			res, _ := doRaw(t, "GET", tc.gw.url, "/dashboard", cookieOf(tc.session))
 			return res.StatusCode
 		}
 		require.Eventually(t, func() bool { return status() == http.StatusSeeOther }, 30*time.Second, 100*time.Millisecond,
 			"a signed-out session is refused after lookupCacheTTL")
-		res, _ := doRaw(t, "GET", tc.gw.url, authPath, merge(cookie(tc.session), map[string]string{"X-Original-URI": "/dashboard"}))
+		res, _ := doRaw(t, "GET", tc.gw.url, authPath, merge(cookieOf(tc.session), map[string]string{"X-Original-URI": "/dashboard"}))
 		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-		res, _ = doRaw(t, "GET", tc.gw.url, "/dashboard", cookie(admin))
+		res, _ = doRaw(t, "GET", tc.gw.url, "/dashboard", cookieOf(admin))
 		assert.Equal(t, http.StatusOK, res.StatusCode, "other sessions stay")
 	}
 	logs := cacheOff.logs.String() + cacheExpired.logs.String()
 	assert.NotContains(t, logs, strings.SplitN(strings.SplitN(user.CookieHeader(), "=", 2)[1], ".", 2)[0], "no token in the logs")
 	assert.NotContains(t, logs, sessionURL, "no get-session URL in the logs")
+}
+
+// TestBetterAuthExample runs examples/gateway/better-auth.yaml (its upstream
+// and Redis replaced by the test's) on sessions the real Better Auth keeps
+// in Redis.
+func TestBetterAuthExample(t *testing.T) {
+	addr := redistest.Start(t)
+	app := betterauthtest.New(t, map[string]any{"redis": addr})
+	admin := app.SignUp(0, map[string]any{"role": "admin", "email": "ada@example.com"})
+	user := app.SignUp(0, map[string]any{"role": "user", "email": "bob@example.com"})
+	up := startUpstream(t)
+	gw := startGateway(t, readExample(t, "better-auth.yaml"), maps.Clone(baEnv),
+		proxyFlags{upstream: up.URL, redis: "redis://" + addr + "/0"})
+	assertGatewayCases(t, gw, append(signedInCases(t, admin, user, "/admin/users"),
+		gatewayCase{name: "anonymous", path: "/dashboard", status: 303, location: "/sign-in?callbackUrl=%2Fdashboard"},
+		gatewayCase{name: "anonymous, no rule", path: "/", header: identitySpoofs, status: 200, identity: map[string][]string{}},
+	))
+	out := app.Call("signOut", 0, map[string]any{"cookieHeader": user.CookieHeader()})
+	require.Equal(t, 200, out.Status)
+	res, _ := doRaw(t, "GET", gw.url, "/dashboard", cookieOf(user))
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "signed out in the app: refused at once")
 }
