@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/edgeauth/edgeauth/internal/expiry"
 )
 
 // entryOverhead and claimOverhead are what an entry keeps alive beyond the
@@ -144,7 +146,7 @@ func (c *tokenCache) get(raw string) (*cacheEntry, time.Time, bool) {
 	if !ok {
 		now = c.clock.now()
 	}
-	if !e.Value.token.Expires.After(time.Unix(now.Unix(), 0).Add(-c.tolerance)) {
+	if expiry.Expired(e.Value.token.Expires, now, c.tolerance) {
 		c.misses.Add(1)
 		return nil, time.Time{}, false
 	}

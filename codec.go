@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/edgeauth/edgeauth/internal/expiry"
 	"github.com/edgeauth/edgeauth/internal/jwefast"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
@@ -99,11 +100,7 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 	if c.maxAge < time.Second {
 		return nil, fmt.Errorf("%w: MaxAge must be at least one second", ErrConfig)
 	}
-	if c.tolerance == 0 {
-		c.tolerance = DefaultClockTolerance
-	} else if c.tolerance < 0 {
-		c.tolerance = 0
-	}
+	c.tolerance = expiry.Tolerance(c.tolerance, DefaultClockTolerance)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -173,7 +170,8 @@ func SecretsFromEnv() []string {
 
 // Encode seals t with the newest secret. Like Auth.js it sets t.IssuedAt to
 // now, t.Expires to now + MaxAge and t.ID to a new random UUID, then returns
-// the compact JWE.
+// the compact JWE. A token that cannot be encoded is an ErrInvalidSession,
+// never an ErrInvalidToken: it is the caller's, not a client's.
 func (c *Codec) Encode(t *Token) (string, error) { return c.encode(t, "") }
 
 // encode is Encode; a non-empty keepID is kept as the jti.
@@ -220,10 +218,8 @@ func (c *Codec) checkTimes(t *Token) error {
 	if t.Expires.IsZero() {
 		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
 	}
-	// As jose: now is whole seconds; expired when exp <= now - tolerance,
-	// not yet valid when nbf > now + tolerance.
-	now := time.Unix(c.now().Unix(), 0)
-	if !t.Expires.After(now.Add(-c.tolerance)) {
+	now := c.now()
+	if expiry.Expired(t.Expires, now, c.tolerance) {
 		return ErrExpired
 	}
 	if raw, ok := t.Claims["nbf"]; ok {
@@ -231,7 +227,7 @@ func (c *Codec) checkTimes(t *Token) error {
 		if err != nil {
 			return fmt.Errorf("%w: claim \"nbf\"", ErrInvalidClaims)
 		}
-		if nbf.After(now.Add(c.tolerance)) {
+		if expiry.NotYetValid(nbf, now, c.tolerance) {
 			return ErrNotYetValid
 		}
 	}

@@ -8,8 +8,20 @@ import (
 )
 
 // Config is the whole setup of a [Manager]. The zero value of every field
-// means Auth.js's default; only a secret is required.
+// means Auth.js's default; only a secret is required, or a Source.
 type Config struct {
+	// Source, when set, proves every session instead of the Auth.js cookie
+	// (see [Source]; the betterauth package's Verifier is one), and the
+	// Manager is read-only, as with ReadOnly: it never writes Set-Cookie, and
+	// SignIn, Update and SignOut fail with ErrReadOnly. No secret is needed
+	// then. Setting a field that only the Auth.js cookie uses beside it is
+	// an ErrConfig naming the field: Secrets, Format, Cookie, MaxAge,
+	// UpdateAge, ClockTolerance, UserIDClaim, RoleClaim, Callbacks,
+	// Events.SignIn, Events.SignOut, AllowBearer, Store, TokenVersion,
+	// VersionClaim, RevocationTimeout, RevocationFailOpen, CacheSize and
+	// CacheBytes (the Source verifies, caches and revokes on its own terms).
+	Source Source
+
 	// Secrets are the AUTH_SECRET values, newest first (see [CodecConfig]).
 	// Nil means [SecretsFromEnv].
 	Secrets []string
@@ -56,7 +68,9 @@ type Config struct {
 	UserIDHeader string
 	RoleHeader   string
 	// ClaimHeaders maps more request header names to token claims to
-	// forward; only string claims are forwarded.
+	// forward; only string claims are forwarded. For a Source's session,
+	// which has no token, a claim is a top-level string field of its user
+	// object (Session.User).
 	ClaimHeaders map[string]string
 	// AllowBearer accepts "Authorization: Bearer <token>" when no session
 	// cookie is present, as Auth.js's getToken does. The cookie wins. A

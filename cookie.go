@@ -198,15 +198,16 @@ func (j *cookieJar) read(r *http.Request) (token string, carried []string, err e
 // then expires every carried name the new set does not use. expires is the
 // token's expiry (Expires and Max-Age, relative to now); a zero expires
 // makes browser-session cookies. Nothing is written on error: a token that
-// needs more than MaxChunks cookies is ErrSessionTooLarge, an empty one or one with
-// bytes a cookie cannot hold ErrMalformed, an expiry not after now ErrExpired.
+// needs more than MaxChunks cookies is ErrSessionTooLarge; an empty one, one
+// with bytes a cookie cannot hold or an expiry not after now is
+// ErrInvalidSession, since what is written is the application's own session.
 func (j *cookieJar) write(h http.Header, token string, expires, now time.Time, carried []string) error {
 	if token == "" {
-		return fmt.Errorf("%w: empty token", ErrMalformed)
+		return fmt.Errorf("%w: empty token", ErrInvalidSession)
 	}
 	for i := 0; i < len(token); i++ {
 		if !isCookieOctet(token[i]) {
-			return fmt.Errorf("%w: token is not a valid cookie value", ErrMalformed)
+			return fmt.Errorf("%w: token is not a valid cookie value", ErrInvalidSession)
 		}
 	}
 	pieces := chunk.Split(token, j.chunkSize)
@@ -218,7 +219,7 @@ func (j *cookieJar) write(h http.Header, token string, expires, now time.Time, c
 		// Max-Age rounds down so the cookie never outlives the token.
 		maxAge = int(expires.Sub(now) / time.Second)
 		if maxAge < 1 {
-			return fmt.Errorf("%w: session cookie expiry is not after now", ErrExpired)
+			return fmt.Errorf("%w: session cookie expiry is not after now", ErrInvalidSession)
 		}
 	}
 	names := chunk.Names(j.name, len(pieces))

@@ -245,6 +245,7 @@ func TestCookieWriteErrors(t *testing.T) {
 	h := http.Header{}
 	err := j.write(h, token(4*chunk.SizeAuthJS+1), later, cookieNow, carried)
 	require.ErrorIs(t, err, ErrSessionTooLarge)
+	require.ErrorIs(t, err, ErrInvalidSession)
 	require.NotErrorIs(t, err, ErrInvalidToken, "the application's session, not a client's token")
 	assert.Empty(t, h, "nothing is written, not even the cleanup")
 
@@ -253,13 +254,20 @@ func TestCookieWriteErrors(t *testing.T) {
 	require.NoError(t, small.write(h, token(chunk.SizeAuthJS), later, cookieNow, nil))
 	h = http.Header{}
 
-	require.ErrorIs(t, j.write(h, "", later, cookieNow, carried), ErrMalformed)
-	for _, bad := range []string{"a b", "a;b", "a,b", `a"b`, `a\b`, "a\x00b", "é"} {
-		require.ErrorIs(t, j.write(h, bad, later, cookieNow, carried), ErrMalformed, "%q", bad)
+	// What is written is the application's own session: its failures are
+	// ErrInvalidSession, never a client's ErrInvalidToken.
+	issueErr := func(err error, msg ...any) {
+		t.Helper()
+		require.ErrorIs(t, err, ErrInvalidSession, msg...)
+		require.NotErrorIs(t, err, ErrInvalidToken, msg...)
 	}
-	require.ErrorIs(t, j.write(h, "tok", cookieNow, cookieNow, carried), ErrExpired)
-	require.ErrorIs(t, j.write(h, "tok", cookieNow.Add(999*time.Millisecond), cookieNow, carried), ErrExpired)
-	require.ErrorIs(t, j.write(h, "tok", cookieNow.Add(-time.Hour), cookieNow, carried), ErrExpired)
+	issueErr(j.write(h, "", later, cookieNow, carried))
+	for _, bad := range []string{"a b", "a;b", "a,b", `a"b`, `a\b`, "a\x00b", "é"} {
+		issueErr(j.write(h, bad, later, cookieNow, carried), "%q", bad)
+	}
+	issueErr(j.write(h, "tok", cookieNow, cookieNow, carried))
+	issueErr(j.write(h, "tok", cookieNow.Add(999*time.Millisecond), cookieNow, carried))
+	issueErr(j.write(h, "tok", cookieNow.Add(-time.Hour), cookieNow, carried))
 	assert.Empty(t, h)
 
 	// A zero expiry writes a browser-session cookie.

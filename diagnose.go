@@ -98,8 +98,8 @@ func (m *Manager) logRejection(r *http.Request, d Decision, by string) {
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", p))
 	}
 	attrs = append(attrs, slog.Int("status", d.Status), slog.String("reason", rejectionReason(d.Err)))
-	if by == "" && d.Rule != nil {
-		by = "rule " + d.Rule.Pattern
+	if by == "" && d.rule != nil {
+		by = "rule " + d.rule.Pattern
 	}
 	if by != "" {
 		attrs = append(attrs, slog.String("by", by))
@@ -114,8 +114,8 @@ const maxLoggedPath = 256
 // first.
 var rejectionReasons = [...]error{
 	ErrExpired, ErrNotYetValid, ErrNoMatchingSecret, ErrDecrypt, ErrMalformed, ErrTooLarge, ErrInvalidClaims,
-	ErrInvalidToken, ErrRevoked, ErrRevocationUnavailable, ErrSessionEnded, ErrCallback, ErrSessionTooLarge,
-	errNoCookie, ErrForbidden, errBadRequest, ErrNoSession,
+	ErrInvalidToken, ErrRevoked, ErrRevocationUnavailable, ErrSessionEnded, ErrCallback, ErrSource, ErrSessionTooLarge,
+	ErrInvalidSession, errNoCookie, ErrForbidden, errBadRequest, ErrNoSession,
 }
 
 func rejectionReason(err error) string {

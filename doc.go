@@ -23,7 +23,8 @@
 //   - token.go: the [Token] and its claims; tokenjson.go its JSON, on the scanner
 //     in internal/jsonscan.
 //   - callbacks.go: the jwt and session callbacks and the events.
-//   - cache.go: verified tokens, kept until they expire.
+//   - cache.go: verified tokens, kept until they expire (internal/expiry
+//     holds the exp rule it shares with the codec).
 //   - revoke.go: revocation (denylist, sign-out-everywhere, token versions) over a
 //     [Store]; memstore.go the [MemoryStore].
 //   - rules.go: route rules and roles (internal/match reads the patterns);
@@ -36,9 +37,13 @@
 // the [Manager] and its load path, session.go the [Session], signin.go sign-in,
 // update, sign-out and refresh, sessionendpoint.go the /api/auth/session
 // endpoint, diagnose.go the explanations of rejections, errors.go every error.
-// The betterauth package reads Better Auth's sessions the same way; the
-// edgeauth command (cmd/edgeauth, a module of its own) is the gateway in front
-// of any upstream, and redisstore (also its own module) the [Store] on Redis.
+// source.go is the seam for sessions another library proves: with
+// Config.Source, a [Source] replaces the cookie, codec and cache steps above,
+// and the rules, roles, identity headers and context decide on its sessions
+// unchanged. The betterauth package's Verifier is one, for Better Auth's
+// sessions. The edgeauth command (cmd/edgeauth, a module of its own) is the
+// gateway in front of any upstream, and redisstore (also its own module) the
+// [Store] on Redis.
 //
 // # Beside a Next.js app
 //
@@ -109,8 +114,11 @@
 //
 //   - Every failure caused by a token is an error that satisfies
 //     errors.Is(err, [ErrInvalidToken]); every failure of [Manager.Load] one
-//     that satisfies errors.Is(err, [ErrNoSession]). Errors never contain
-//     secrets or tokens, and the middleware never writes error text to clients.
+//     that satisfies errors.Is(err, [ErrNoSession]). A session the
+//     application asks to issue that cannot become a token and its cookies
+//     fails with [ErrInvalidSession] instead, never [ErrInvalidToken].
+//     Errors never contain secrets or tokens, and the middleware never
+//     writes error text to clients.
 //   - Algorithms are allow-listed ("dir" with A256CBC-HS512 or A256GCM); zip,
 //     crit, JWS and JSON serialization are rejected, and token size, chunk
 //     count and header size are bounded before anything is parsed.

@@ -3,6 +3,8 @@ package edgeauth
 import (
 	"errors"
 	"fmt"
+
+	"github.com/edgeauth/edgeauth/internal/revocation"
 )
 
 // Sentinel errors. Every error caused by an untrusted token satisfies
@@ -40,6 +42,9 @@ var (
 	ErrCallback = errors.New("edgeauth: callback failed")
 	// ErrSessionEnded reports a jwt callback that returned nil, ending the session.
 	ErrSessionEnded = errors.New("edgeauth: session ended by callback")
+	// ErrSource reports a [Source] that panicked or returned neither a
+	// session nor an error; the request ends as "no session".
+	ErrSource = errors.New("edgeauth: session source failed")
 
 	// ErrRevoked reports a verified token that was revoked: denylisted,
 	// issued before its user's sign-out-everywhere, or of an old version.
@@ -50,10 +55,16 @@ var (
 	// ErrNoStore reports a revocation call on a Manager without a Store.
 	ErrNoStore = errors.New("edgeauth: no revocation store configured")
 
+	// ErrInvalidSession is the class of every failure caused by a session
+	// the application asked to issue ([Manager.SignIn], [Manager.Update], a
+	// rolling refresh, [Codec.Encode]): its claims, as the application and
+	// its jwt callback left them, cannot become a token and its cookies. It
+	// is never an ErrInvalidToken, which means that a client's token was
+	// rejected.
+	ErrInvalidSession = errors.New("edgeauth: invalid session")
 	// ErrSessionTooLarge reports a session that would need more cookies than
-	// CookieConfig.MaxChunks, at issue time: an error of the application's
-	// claims, not of a client's token, so it is not an ErrInvalidToken.
-	ErrSessionTooLarge = errors.New("edgeauth: session too large for its cookies")
+	// CookieConfig.MaxChunks, at issue time. It wraps ErrInvalidSession.
+	ErrSessionTooLarge = fmt.Errorf("%w: too large for its cookies", ErrInvalidSession)
 
 	// ErrBearerSession reports [Manager.Update] on a session that came from
 	// an "Authorization: Bearer" header: a bearer token belongs to an API
@@ -71,6 +82,16 @@ var (
 	ErrNoSecret = errors.New("edgeauth: no secret configured")
 	// ErrConfig is the class of every other configuration error reported by constructors.
 	ErrConfig = errors.New("edgeauth: invalid configuration")
+)
+
+// Store errors. They are the values redisstore returns too, so that
+// errors.Is answers the same for every store.
+var (
+	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
+	// forgetting a live one. Callers must treat it as a failed revocation.
+	ErrStoreFull = revocation.ErrFull
+	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
+	ErrInvalidRevocation = revocation.ErrInvalid
 )
 
 // ErrForbidden reports a session whose role a matching [Rule] does not admit.

@@ -121,10 +121,8 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *reques
 		}
 		set(mw.userIDHeader, s.UserID)
 		set(mw.roleHeader, s.Role)
-		if s.Token != nil {
-			for _, c := range mw.claimHeaders {
-				set(c.header, s.Token.StringClaim(c.claim))
-			}
+		for _, c := range mw.claimHeaders {
+			set(c.header, s.claim(c.claim))
 		}
 	}
 	out.Header = h

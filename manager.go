@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strings"
 	"time"
 )
 
-// Manager issues, reads, refreshes and clears Auth.js session cookies. It is
-// built by [New], immutable, and safe for concurrent use.
+// Manager issues, reads, refreshes and clears Auth.js session cookies, or
+// reads the sessions of a [Source]. It is built by [New], immutable, and
+// safe for concurrent use.
 type Manager struct {
+	source      Source // nil: the Auth.js cookie
 	codec       *Codec
 	jar         *cookieJar
 	maxAge      time.Duration
@@ -43,6 +44,9 @@ type Manager struct {
 // New checks cfg and builds a Manager. Every configuration error is reported
 // here, wrapping ErrConfig or ErrNoSecret.
 func New(cfg Config) (*Manager, error) {
+	if cfg.Source != nil {
+		return newWithSource(cfg)
+	}
 	secrets := cfg.Secrets
 	if secrets == nil {
 		secrets = SecretsFromEnv()
@@ -124,11 +128,17 @@ func New(cfg Config) (*Manager, error) {
 
 // Codec returns the token codec the manager uses: a tool that revokes a
 // token it is handed (the edgeauth command's revoke) decodes it with the
-// manager's own secrets, salt and format.
+// manager's own secrets, salt and format. It is nil with Config.Source.
 func (m *Manager) Codec() *Codec { return m.codec }
 
-// CookieName returns the session cookie name (for Auth.js, also the HKDF salt).
-func (m *Manager) CookieName() string { return m.jar.Name() }
+// CookieName returns the session cookie name (for Auth.js, also the HKDF
+// salt); "" with Config.Source, whose cookies are the Source's.
+func (m *Manager) CookieName() string {
+	if m.jar == nil {
+		return ""
+	}
+	return m.jar.Name()
+}
 
 // log records why a request had no session: debug level, since clients
 // cause most of these (expired or foreign cookies).
@@ -236,11 +246,16 @@ func bearerToken(r *http.Request) (string, bool) {
 
 // Load returns the verified session of the request, or an error that
 // satisfies errors.Is(err, ErrNoSession) (and, for a bad token,
-// ErrInvalidToken). It never writes cookies; see [Manager.Refresh].
+// ErrInvalidToken). It never writes cookies; see [Manager.Refresh]. With
+// Config.Source the session is the Source's, and the Source's error is
+// wrapped.
 func (m *Manager) Load(r *http.Request) (*Session, error) { return m.load(r, nil) }
 
 // load is Load; into is sessionOf's.
 func (m *Manager) load(r *http.Request, into **requestContext) (*Session, error) {
+	if m.source != nil {
+		return m.fromSource(r)
+	}
 	l, err := m.verify(r)
 	if err != nil {
 		return nil, noSession(err)
@@ -254,16 +269,11 @@ func (m *Manager) load(r *http.Request, into **requestContext) (*Session, error)
 // then passes on to next: one allocation for both.
 func (m *Manager) sessionOf(ctx context.Context, l *loaded, into **requestContext) (*Session, error) {
 	if l.session != nil && m.callbacks.Session == nil {
-		var s *Session
-		if into != nil {
-			*into = new(requestContext)
-			s = &(*into).session
-		} else {
-			s = new(Session)
+		if into == nil {
+			return l.session.copyForRequest(nil), nil
 		}
-		*s = *l.session
-		s.User = maps.Clone(s.User) // handlers may write to their copy
-		return s, nil
+		*into = new(requestContext)
+		return l.session.copyForRequest(&(*into).session), nil
 	}
 	s, err := m.runSessionFrom(ctx, l.token, l.session)
 	if err != nil {

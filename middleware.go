@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgeauth/edgeauth/internal/match"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // Decision is what the middleware decides for a request, without writing
@@ -26,15 +27,28 @@ type Decision struct {
 	Location string
 	// Session is the verified session, or nil. A 403 keeps it.
 	Session *Session
-	// Rule is the rule that decided, or nil when none matched. It is shared
-	// between requests: read it, do not modify it (the Manager keeps its own copy).
-	Rule *Rule
 	// API reports an API-style request, answered with JSON instead of redirects.
 	API bool
 	// Err says why the request was rejected (nil when it passes): it
 	// satisfies errors.Is with ErrNoSession (401, login redirect) or
 	// ErrForbidden (403, unauthorized redirect). It is never shown to clients.
 	Err error
+
+	rule *compiledRule // the rule that decided; nil when none matched
+}
+
+// Rule returns a copy of the rule that decided, and false when no rule
+// matched the path. It is a method rather than a field so that deciding
+// costs no allocation while the caller still gets a Rule of its own: the
+// copy's Roles is made on each call, so changing it changes neither the
+// Manager nor any other request's decision.
+func (d Decision) Rule() (Rule, bool) {
+	if d.rule == nil {
+		return Rule{}, false
+	}
+	r := d.rule.Rule
+	r.Roles = slices.Clone(r.Roles)
+	return r, true
 }
 
 // middleware is the resolved middleware part of a Config.
@@ -288,22 +302,22 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 		}
 	}
 	if len(guards) == 0 || preflight {
-		d.Rule = ruleCopy(first)
+		d.rule = first
 		return d
 	}
 	if s == nil {
-		d.Rule = ruleCopy(guards[0])
+		d.rule = guards[0]
 		mw.refuseNoSession(&d, r.URL, loadErr)
 		return d
 	}
 	for _, cr := range guards {
 		if len(cr.Roles) > 0 && !slices.Contains(cr.Roles, s.Role) {
-			d.Rule = ruleCopy(cr)
+			d.rule = cr
 			mw.refuseRole(&d, fmt.Errorf("%w by rule %q", ErrForbidden, cr.Pattern))
 			return d
 		}
 	}
-	d.Rule = ruleCopy(guards[0])
+	d.rule = guards[0]
 	return d
 }
 
@@ -411,11 +425,11 @@ func (mw *middleware) loginLocation(u *url.URL) string {
 }
 
 // reject answers a refused request; by names what refused it (a Require
-// guard), "" for d.Rule.
+// guard), "" for the rule that decided.
 func (m *Manager) reject(w http.ResponseWriter, r *http.Request, d Decision, by string) {
 	m.logRejection(r, d, by)
 	h := w.Header()
-	noStore(h)
+	nostore.Set(h)
 	if d.Location != "" {
 		h.Set("Location", d.Location)
 	}

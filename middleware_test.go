@@ -362,8 +362,9 @@ func TestMiddlewareSpec(t *testing.T) {
 			case 403:
 				assert.ErrorIs(t, d.Err, ErrForbidden)
 				require.NotNil(t, d.Session)
-				require.NotNil(t, d.Rule)
-				assert.NotEmpty(t, d.Rule.Roles)
+				rule, ok := d.Rule()
+				require.True(t, ok)
+				assert.NotEmpty(t, rule.Roles)
 			case 303:
 				if strings.HasPrefix(c.location, "/login") {
 					assert.ErrorIs(t, d.Err, ErrNoSession)
@@ -387,23 +388,31 @@ func TestMiddlewareCheckDetails(t *testing.T) {
 
 	d := m.Check(req("/dashboard/x"))
 	assert.Equal(t, 0, d.Status)
-	require.NotNil(t, d.Rule)
-	assert.Equal(t, "/dashboard/:path*", d.Rule.Pattern)
+	rule, ok := d.Rule()
+	require.True(t, ok)
+	assert.Equal(t, "/dashboard/:path*", rule.Pattern)
 	require.NotNil(t, d.Session)
 	assert.Equal(t, "alice", d.Session.UserID)
 
 	d = m.Check(req("/about"))
-	assert.Nil(t, d.Rule)
+	rule, ok = d.Rule()
+	assert.False(t, ok)
+	assert.Zero(t, rule)
 	require.NotNil(t, d.Session)
 
 	d = m.Check(req("/admin/reports/../users"))
 	assert.Equal(t, 403, d.Status)
-	assert.Equal(t, "/admin/reports/:path*", d.Rule.Pattern, "the most specific rule decides")
+	rule, _ = d.Rule()
+	assert.Equal(t, "/admin/reports/:path*", rule.Pattern, "the most specific rule decides")
 
-	// The returned rule is a copy.
+	// The returned rule is a copy: changing it changes neither the Manager
+	// nor the same decision read again.
 	d = m.Check(req("/admin"))
-	d.Rule.Roles[0] = "user"
+	rule, _ = d.Rule()
+	rule.Roles[0] = "user"
 	assert.Equal(t, 403, m.Check(req("/admin")).Status)
+	again, _ := d.Rule()
+	assert.NotEqual(t, "user", again.Roles[0])
 
 	// Expired token: the cause is kept under ErrNoSession.
 	d = ms["late"].Check(req("/dashboard"))
@@ -604,7 +613,7 @@ func TestMiddlewareExceptionsDoNotWiden(t *testing.T) {
 		cfg.Secrets = []string{"s"}
 		m := mwNew(t, cfg)
 		for _, target := range []string{"/", "/admin"} {
-			if d := m.Check(httptest.NewRequest("GET", target, nil)); d.Rule != nil {
+			if d := m.Check(httptest.NewRequest("GET", target, nil)); d.rule != nil {
 				assert.NotZero(t, d.Status, "%s with %+v", target, cfg.Rules)
 			}
 		}

@@ -27,14 +27,6 @@ type Store interface {
 	Check(ctx context.Context, sessionID, userID string) (revoked bool, cutoff time.Time, err error)
 }
 
-var (
-	// ErrStoreFull is returned by a bounded store that cannot record a revocation without
-	// forgetting a live one. Callers must treat it as a failed revocation.
-	ErrStoreFull = revocation.ErrFull
-	// ErrInvalidRevocation is returned for a revocation with an empty ID or a zero time.
-	ErrInvalidRevocation = revocation.ErrInvalid
-)
-
 // cutoffSecond rounds a ban's time up to whole seconds (see revocation.CutoffSecond).
 func cutoffSecond(before time.Time) int64 { return revocation.CutoffSecond(before) }
 

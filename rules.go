@@ -65,8 +65,7 @@ type Rule struct {
 
 type compiledRule struct {
 	Rule
-	pat  *match.Pattern
-	view *Rule // the copy Decision.Rule points to, made once
+	pat *match.Pattern
 }
 
 // compileRules checks rules and returns them most specific first, so that
@@ -91,9 +90,7 @@ func compileRules(rules []Rule) ([]compiledRule, error) {
 			// Guards fold case to fail closed; an exception must not widen.
 			pat = pat.Exact()
 		}
-		view := r
-		view.Roles = slices.Clone(r.Roles)
-		compiled = append(compiled, compiledRule{Rule: r, pat: pat, view: &view})
+		compiled = append(compiled, compiledRule{Rule: r, pat: pat})
 	}
 	order, err := match.Order(pats)
 	var conflict *match.Conflict
@@ -117,13 +114,6 @@ func compileRules(rules []Rule) ([]compiledRule, error) {
 		sorted[j] = compiled[i]
 	}
 	return sorted, nil
-}
-
-func ruleCopy(cr *compiledRule) *Rule {
-	if cr == nil {
-		return nil
-	}
-	return cr.view
 }
 
 // pathViews returns the segments of every reading of the request path, the

@@ -65,10 +65,11 @@ func TestRulePrecedence(t *testing.T) {
 				d := m.Check(r)
 				want := []int{c.none, c.user, c.admin}[i]
 				assert.Equal(t, want, d.Status, "%s as %q with %v", c.path, user, order)
+				rule, ok := d.Rule()
 				if c.want == "" {
-					assert.Nil(t, d.Rule)
-				} else if assert.NotNil(t, d.Rule, c.path) {
-					assert.Equal(t, c.want, d.Rule.Pattern, "%s as %q with %v", c.path, user, order)
+					assert.False(t, ok)
+				} else if assert.True(t, ok, c.path) {
+					assert.Equal(t, c.want, rule.Pattern, "%s as %q with %v", c.path, user, order)
 				}
 			}
 		}
@@ -145,8 +146,8 @@ var rulesPaths = []string{
 // decisionKey is everything a decision shows, as one comparable string.
 func decisionKey(d Decision) string {
 	rule := "-"
-	if d.Rule != nil {
-		rule = fmt.Sprintf("%s %v %v", d.Rule.Pattern, d.Rule.Public, d.Rule.Roles)
+	if r, ok := d.Rule(); ok {
+		rule = fmt.Sprintf("%s %v %v", r.Pattern, r.Public, r.Roles)
 	}
 	errText := ""
 	if d.Err != nil {

@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
 
-// Session is a verified session as handlers see it.
+// Session is a verified session as handlers see it, whether the Auth.js
+// cookie or a [Source] proved it.
 type Session struct {
 	// User is the session JSON's "user" object; by default name, email and
-	// image from the token.
+	// image from the token. For a Source's session, its user object.
 	User map[string]any
 	// Expires is the session expiry, written as an ISO 8601 date in JSON.
 	Expires time.Time
@@ -23,8 +25,26 @@ type Session struct {
 	Role string
 	// Token is the verified token the session was built from. It and User
 	// may be shared with other requests (see Config.CacheSize): treat them as
-	// read-only, and change a session's claims with [Manager.Update].
+	// read-only, and change a session's claims with [Manager.Update]. Nil
+	// for a Source's session.
 	Token *Token
+	// Raw is the session as a Source proved it, for what the fields above
+	// do not carry (for Better Auth, a *betterauth.Session with the session
+	// and user JSON); nil for Auth.js sessions. Treat it as read-only.
+	// MarshalJSON leaves it out.
+	Raw any
+}
+
+// copyForRequest copies a cached session for one request, whose handlers
+// and session callback may write to its User map, into dst (nil: a new
+// Session). Token and Extra stay shared, as Session documents.
+func (s *Session) copyForRequest(dst *Session) *Session {
+	if dst == nil {
+		dst = new(Session)
+	}
+	*dst = *s
+	dst.User = maps.Clone(s.User)
+	return dst
 }
 
 // MarshalJSON writes the session as Auth.js's session endpoint does:

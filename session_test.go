@@ -232,6 +232,67 @@ func TestTooLargeWritesNothing(t *testing.T) {
 	assert.Empty(t, w.Header())
 }
 
+// TestIssueErrorsAreNotTokenErrors: a session the application asks to issue
+// and that cannot be issued is ErrInvalidSession, never ErrInvalidToken,
+// which is kept for tokens a client sent.
+func TestIssueErrorsAreNotTokenErrors(t *testing.T) {
+	badClaim := func(_ context.Context, p JWTParams) (*Token, error) {
+		tok := p.Token.Clone()
+		if tok.Claims == nil {
+			tok.Claims = map[string]json.RawMessage{}
+		}
+		tok.Claims["role"] = json.RawMessage(`{"admin"`)
+		return tok, nil
+	}
+	issueErr := func(t *testing.T, err error) {
+		t.Helper()
+		require.ErrorIs(t, err, ErrInvalidSession)
+		require.NotErrorIs(t, err, ErrInvalidToken)
+	}
+
+	t.Run("Encode", func(t *testing.T) {
+		c := newTestCodec(t, CodecConfig{})
+		_, err := c.Encode(&Token{Subject: "a", Claims: map[string]json.RawMessage{"x": json.RawMessage("nope")}})
+		issueErr(t, err)
+	})
+	t.Run("SignIn too large", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{Cookie: CookieConfig{MaxChunks: 1}})
+		_, err := m.SignIn(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), &User{ID: "h", Name: strings.Repeat("z", 5000)})
+		require.ErrorIs(t, err, ErrSessionTooLarge)
+		issueErr(t, err)
+	})
+	t.Run("SignIn with a jwt callback's bad claims", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{Callbacks: Callbacks{JWT: badClaim}})
+		w := httptest.NewRecorder()
+		_, err := m.SignIn(w, httptest.NewRequest("POST", "/", nil), &User{ID: "h"})
+		issueErr(t, err)
+		assert.Empty(t, w.Header().Values("Set-Cookie"))
+	})
+	t.Run("Update with a jwt callback's bad claims", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{Callbacks: Callbacks{JWT: func(ctx context.Context, p JWTParams) (*Token, error) {
+			if p.Trigger == TriggerUpdate {
+				return badClaim(ctx, p)
+			}
+			return p.Token, nil
+		}}})
+		h := signIn(t, m, &User{ID: "h"})
+		_, err := m.Update(httptest.NewRecorder(), requestCarrying("POST", "/", h), nil)
+		issueErr(t, err)
+		require.ErrorIs(t, err, ErrNoSession, "Update's errors stay ErrNoSession ones")
+	})
+	t.Run("token rejections stay ErrInvalidToken", func(t *testing.T) {
+		m, _ := newTestManager(t, Config{})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: "not-a-token"})
+		_, err := m.Load(r)
+		require.ErrorIs(t, err, ErrInvalidToken)
+		require.NotErrorIs(t, err, ErrInvalidSession)
+		_, err = newTestCodec(t, CodecConfig{}).Decode("a.b.c.d.e")
+		require.ErrorIs(t, err, ErrInvalidToken)
+		require.NotErrorIs(t, err, ErrInvalidSession)
+	})
+}
+
 func TestCallbackFailuresFailClosed(t *testing.T) {
 	boom := errors.New("db down: password=hunter2")
 	cases := map[string]Callbacks{

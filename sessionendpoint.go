@@ -1,8 +1,9 @@
 package edgeauth
 
 import (
-	"errors"
 	"net/http"
+
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // SessionHandler serves GET requests as Auth.js's /api/auth/session does:
@@ -19,7 +20,7 @@ func (m *Manager) SessionHandler() http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", "private, no-cache, no-store")
+		nostore.Set(h)
 		h.Set("Expires", "0")
 		h.Set("Pragma", "no-cache")
 		body := []byte("null")
@@ -42,11 +43,7 @@ func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Sess
 	}
 	l, err := m.verify(r)
 	if err != nil {
-		// Clear what is dead for good; an outage of the revocation store
-		// must not sign out every client that polls this endpoint.
-		if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
-			m.clear(w, l.carried)
-		}
+		m.clearDead(w, &l, err)
 		return nil, err
 	}
 	if l.bearer {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // Refresh is [Manager.Load] plus rolling expiry: a token older than
@@ -27,9 +29,7 @@ func (m *Manager) refresh(w http.ResponseWriter, r *http.Request, into **request
 	}
 	l, err := m.verify(r)
 	if err != nil {
-		if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
-			m.clear(w, l.carried)
-		}
+		m.clearDead(w, &l, err)
 		return nil, noSession(err)
 	}
 	tok := l.token
@@ -100,8 +100,17 @@ func (m *Manager) issue(w http.ResponseWriter, tok *Token, carried []string, kee
 	for _, c := range h.Values("Set-Cookie") {
 		w.Header().Add("Set-Cookie", c)
 	}
-	noStore(w.Header())
+	nostore.Set(w.Header())
 	return nil
+}
+
+// clearDead clears the cookies of a session verify rejected for good: an
+// invalid or revoked token. An outage of the revocation store must not sign
+// out every client, so other failures keep the cookies.
+func (m *Manager) clearDead(w http.ResponseWriter, l *loaded, err error) {
+	if (errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) && len(l.carried) > 0 {
+		m.clear(w, l.carried)
+	}
 }
 
 func (m *Manager) clear(w http.ResponseWriter, carried []string) {
@@ -109,12 +118,7 @@ func (m *Manager) clear(w http.ResponseWriter, carried []string) {
 		return
 	}
 	m.jar.clear(w.Header(), carried)
-	noStore(w.Header())
-}
-
-// noStore keeps responses that set or clear session cookies out of shared caches.
-func noStore(h http.Header) {
-	h.Set("Cache-Control", "private, no-cache, no-store")
+	nostore.Set(w.Header())
 }
 
 // SignIn starts a session for user: it runs the jwt callback (TriggerSignIn,

@@ -207,6 +207,7 @@ func numericDateSeconds(tm time.Time) float64 {
 }
 
 // MarshalJSON encodes every claim: the typed ones, then Claims in name order.
+// A value in Claims that is not valid JSON is an ErrInvalidSession.
 func (t *Token) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -262,7 +263,7 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 		}
 		raw := t.Claims[name]
 		if !json.Valid(raw) {
-			return nil, fmt.Errorf("edgeauth: claim %q is not valid JSON", name)
+			return nil, fmt.Errorf("%w: claim %q is not valid JSON", ErrInvalidSession, name)
 		}
 		field(name, raw)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/expiry"
 	"github.com/edgeauth/edgeauth/internal/keys"
 )
 
@@ -78,6 +79,8 @@ type Config struct {
 	// checks the session token and the compact and jwt caches (Better Auth
 	// uses no other for them); every secret opens jwe caches, picked by the
 	// cache's kid. Nil means [SecretsFromEnv] over the process environment.
+	// Better Auth's built-in development secret is refused: it is public,
+	// so anyone could sign sessions and cookie caches with it.
 	Secrets []string
 	// Strategy is the app's session.cookieCache.strategy; StrategyNone when
 	// its cookie cache is off.
@@ -220,6 +223,9 @@ func New(cfg Config) (*Verifier, error) {
 		if secret == "" {
 			return nil, fmt.Errorf("%w: secret %d is empty", ErrNoSecret, i)
 		}
+		if secret == defaultSecret {
+			return nil, fmt.Errorf("%w: secret %d is Better Auth's public development secret", ErrNoSecret, i)
+		}
 		key, err := keys.BetterAuth(secret, jweSalt)
 		if err != nil {
 			return nil, fmt.Errorf("%w: deriving key %d", ErrConfig, i)
@@ -237,11 +243,7 @@ func New(cfg Config) (*Verifier, error) {
 		prefix = "__Secure-" + prefix
 	}
 	v.tokenName, v.dataName = prefix+".session_token", prefix+".session_data"
-	if v.tolerance == 0 {
-		v.tolerance = DefaultClockTolerance
-	} else if v.tolerance < 0 {
-		v.tolerance = 0
-	}
+	v.tolerance = expiry.Tolerance(v.tolerance, DefaultClockTolerance)
 	if v.now == nil {
 		v.now = time.Now
 	}

@@ -20,6 +20,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		"no secret":                  {betterauth.Config{Secrets: []string{}}, betterauth.ErrNoSecret},
 		"empty secret":               {betterauth.Config{Secrets: []string{harnessSecret, ""}}, betterauth.ErrNoSecret},
+		"development secret":         {betterauth.Config{Secrets: []string{harnessSecret, "better-auth-secret-12345678901234567890"}}, betterauth.ErrNoSecret},
 		"unknown strategy":           {betterauth.Config{Secrets: s, Strategy: 9}, betterauth.ErrConfig},
 		"bad prefix":                 {betterauth.Config{Secrets: s, CookiePrefix: "a;b"}, betterauth.ErrConfig},
 		"negative cache size":        {betterauth.Config{Secrets: s, MaxCacheSize: -1}, betterauth.ErrConfig},

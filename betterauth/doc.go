@@ -16,6 +16,12 @@
 //   - the app's own GET /api/auth/get-session ([SourceEndpoint]), with a
 //     timeout, only the session token forwarded, and answers reused briefly.
 //
+// A Verifier is also an edgeauth.Source ([Verifier.Session]): set it as
+// edgeauth.Config.Source and one edgeauth.Manager's rules, roles, identity
+// headers, Require and FromContext decide on Better Auth sessions, as they
+// do on Auth.js's; the edgeauth command's gateway does so with
+// "format: better-auth".
+//
 // # Compatibility
 //
 // The formats are those of better-auth 1.7.25, tested against the real

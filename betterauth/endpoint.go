@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -147,6 +148,11 @@ func (e *endpoint) fetch(ctx context.Context, v *Verifier, token, raw string) an
 	req.Header.Set("Accept", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {
+		// url.Error quotes the URL, whose query may hold a credential.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fail("%w", err)
 	}
 	defer resp.Body.Close()

@@ -113,6 +113,17 @@ func TestEndpointTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, betterauth.ErrUnavailable)
 }
 
+// A failed get-session call does not quote its URL: a query may carry a
+// credential, and the error reaches logs.
+func TestEndpointErrorHidesURL(t *testing.T) {
+	v := verifier(t, 1700000060, betterauth.Config{Strategy: betterauth.StrategyNone,
+		SessionURL: "http://" + redistest.Unresponsive(t) + "/api/auth/get-session?key=s3cr3t", LookupTimeout: 100 * time.Millisecond})
+	_, err := verify(t, v, exampleCookie)
+	require.ErrorIs(t, err, betterauth.ErrUnavailable)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.NotContains(t, err.Error(), "get-session?")
+}
+
 // Answers are reused for LookupCacheTTL, per token, and concurrent requests
 // for one token make one call.
 func TestEndpointReuse(t *testing.T) {

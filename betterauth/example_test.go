@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
+	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/betterauth"
 )
 
@@ -66,4 +68,43 @@ func ExampleConfig_storage() {
 	_, err := v.Verify(r)
 	fmt.Println(errors.Is(err, betterauth.ErrRevoked))
 	// Output: true
+}
+
+// A Verifier is an edgeauth.Source: one Manager's rules, roles and identity
+// headers decide on Better Auth sessions.
+func ExampleVerifier_Session() {
+	v, err := betterauth.New(betterauth.Config{
+		Secrets:  []string{harnessSecret},
+		Strategy: betterauth.StrategyCompact,
+		Now:      func() time.Time { return time.Unix(1700000060, 0) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	m, err := edgeauth.New(edgeauth.Config{
+		Source:       v,
+		Rules:        []edgeauth.Rule{{Pattern: "/admin/:path*", Roles: []string{"admin"}}},
+		ClaimHeaders: map[string]string{"x-user-email": "email"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := edgeauth.FromContext(r.Context())
+		fmt.Println(r.Header.Get("X-User-Id"), r.Header.Get("X-User-Role"), r.Header.Get("X-User-Email"))
+		fmt.Println(s.User["name"], s.Raw.(*betterauth.Session).Source)
+	}))
+	r, _ := http.NewRequest(http.MethodGet, "https://app.example/admin/users", nil)
+	r.Header.Set("Cookie", exampleCookie)
+	r.Header.Set("X-User-Role", "root") // a client's copy: stripped
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	r, _ = http.NewRequest(http.MethodGet, "https://app.example/admin/users", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Header().Get("Location"))
+	// Output:
+	// 66seXgIfzCeIba7zNZrTjWOWJ3N1ifBd admin ada@example.com
+	// Ada cookie-cache
+	// 303 /login?callbackUrl=%2Fadmin%2Fusers
 }

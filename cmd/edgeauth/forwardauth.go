@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // Errors of a forward-auth request that names no usable original request.
@@ -29,7 +30,7 @@ var (
 // cookie.
 func (st *state) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	info := &requestInfo{start: time.Now(), endpoint: endpointForwardAuth}
-	w.Header().Set("Cache-Control", "no-store")
+	nostore.Set(w.Header())
 	ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
 	orig, err := originalRequest(ctx, r)
 	if err != nil {
@@ -50,7 +51,7 @@ func (st *state) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 func (st *state) authAllowed(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Del("Set-Cookie") // a cleared bad cookie, on a path that needs no session
-	h.Set("Cache-Control", "no-store")
+	nostore.Set(h)
 	for _, name := range st.identity {
 		h[name] = []string{r.Header.Get(name)}
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/betterauth"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
 
@@ -61,6 +63,7 @@ type state struct {
 	auth       http.Handler           // the middleware around the forward-auth answer
 	identity   []string               // canonical identity header names, sent on every forward-auth 200
 	cookieName string
+	cacheName  string // Better Auth's cookie cache; "" for Auth.js
 }
 
 // requestInfo travels in the request context from the gateway, through the
@@ -127,11 +130,22 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		} else {
 			st.redis = redis.NewClient(cfg.redis)
 		}
+	}
+	switch {
+	case cfg.betterAuth != nil:
+		v, err := st.betterAuthVerifier()
+		if err != nil {
+			st.closeRedisUnlessShared(prev)
+			return nil, err
+		}
+		lib.Source = v
+		st.cookieName, st.cacheName = v.CookieNames()
+	case st.redis != nil:
 		lib.Store = meteredStore{
 			next:    redisstore.New(st.redis, redisstore.Options{Prefix: cfg.file.RedisPrefix}),
 			metrics: g.metrics,
 		}
-	} else {
+	default:
 		lib.Store = g.memStore
 	}
 	m, err := edgeauth.New(lib)
@@ -141,7 +155,9 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		return nil, err
 	}
 	st.m = m
-	st.cookieName = m.CookieName()
+	if cfg.betterAuth == nil {
+		st.cookieName = m.CookieName()
+	}
 	st.identity = identityHeaders(cfg.file)
 	st.auth = m.Handler(http.HandlerFunc(st.authAllowed))
 	if cfg.upstream != nil {
@@ -185,6 +201,9 @@ func (st *state) retire(next *state) {
 	}
 	if st.redis != nil && st.redis != next.redis {
 		timeout := cmp.Or(st.cfg.lib.RevocationTimeout, edgeauth.DefaultRevocationTimeout)
+		if ba := st.cfg.betterAuth; ba != nil {
+			timeout = cmp.Or(ba.LookupTimeout, betterauth.DefaultLookupTimeout)
+		}
 		client := st.redis
 		time.AfterFunc(timeout+5*time.Second, func() { _ = client.Close() })
 	}
@@ -202,7 +221,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := g.state.Load()
 	switch p := r.URL.Path; {
 	case p == healthzPath:
-		w.Header().Set("Cache-Control", "no-store")
+		nostore.Set(w.Header())
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	case p == authPath || strings.HasPrefix(p, authPath+"/"):
@@ -254,12 +273,14 @@ func rejectReason(err error) string {
 	switch {
 	case errors.Is(err, edgeauth.ErrForbidden):
 		return "role"
-	case errors.Is(err, edgeauth.ErrRevoked):
+	case errors.Is(err, edgeauth.ErrRevoked), errors.Is(err, betterauth.ErrRevoked):
 		return "revoked"
-	case errors.Is(err, edgeauth.ErrRevocationUnavailable):
+	case errors.Is(err, edgeauth.ErrRevocationUnavailable), errors.Is(err, betterauth.ErrUnavailable):
 		return "revocation_unavailable"
-	case errors.Is(err, edgeauth.ErrExpired):
+	case errors.Is(err, edgeauth.ErrExpired), errors.Is(err, betterauth.ErrExpired):
 		return "expired"
+	case errors.Is(err, betterauth.ErrInvalidCookie):
+		return "invalid_token"
 	case errors.Is(err, edgeauth.ErrNotYetValid):
 		return "not_yet_valid"
 	case errors.Is(err, edgeauth.ErrInvalidToken):

@@ -504,6 +504,8 @@ func reason(err error) string {
 		return err.Error()
 	case errors.Is(err, edgeauth.ErrInvalidToken):
 		return "invalid token"
+	case errors.Is(err, edgeauth.ErrInvalidSession):
+		return "claims cannot be issued as a token"
 	case errors.Is(err, edgeauth.ErrConfig):
 		return "invalid configuration"
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/nostore"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 )
@@ -96,6 +97,10 @@ func (st *state) summary() string {
 	mode := "forward-auth only"
 	if st.cfg.upstream != nil {
 		mode = "reverse proxy to " + st.cfg.upstream.Redacted()
+	}
+	if ba := st.cfg.betterAuth; ba != nil {
+		return fmt.Sprintf("%s; %d rules; cookie %s; Better Auth sessions: %s; secrets: %s",
+			mode, len(st.cfg.lib.Rules), st.cookieName, betterAuthSources(ba, st.cfg.redis), st.cfg.secretsFrom)
 	}
 	store := "in memory"
 	if st.cfg.redis != nil {
@@ -236,7 +241,7 @@ func (g *gateway) metricsHandler() http.Handler {
 // readyz is 200 while the gateway serves and its Redis, if any, answers;
 // 503 once shutdown began, so that load balancers stop sending traffic.
 func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	nostore.Set(w.Header())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if g.draining.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)

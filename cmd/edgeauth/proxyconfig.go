@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgeauth/edgeauth"
+	"github.com/edgeauth/edgeauth/betterauth"
 	"github.com/edgeauth/edgeauth/internal/match"
 )
 
@@ -50,6 +51,9 @@ type proxyConfig struct {
 	UserIDClaim    string        `yaml:"userIDClaim"`
 	RoleClaim      string        `yaml:"roleClaim"`
 	AllowBearer    bool          `yaml:"allowBearer"`
+
+	// BetterAuth holds the keys of format: better-auth.
+	BetterAuth betterAuthKeys `yaml:"betterAuth"`
 
 	Rules           []ruleKeys        `yaml:"rules"`
 	LoginURL        string            `yaml:"loginURL"`
@@ -112,8 +116,11 @@ type gatewayConfig struct {
 	upstream    *url.URL       // nil: forward-auth only
 	redis       *redis.Options // nil: revocations in memory
 	logLevel    slog.Level
-	lib         edgeauth.Config // without Store, Logger and ErrorHandler
+	lib         edgeauth.Config // without Store, Source, Logger and ErrorHandler
 	secretsFrom string          // where the secrets came from, for the startup log
+	// betterAuth is the Verifier's configuration with format: better-auth
+	// (without Storage and Logger), nil otherwise.
+	betterAuth *betterauth.Config
 }
 
 // configError names the file and the key of a configuration error.
@@ -249,6 +256,15 @@ func resolveConfig(file proxyConfig, env func(string) string) (*gatewayConfig, s
 	if err != nil {
 		return nil, key, err
 	}
+	if file.Format == formatBetterAuth {
+		if err := resolveBetterAuth(c, file, lib, env); err != nil {
+			return nil, err.key, err.err
+		}
+		return c, "", nil
+	}
+	if file.BetterAuth != (betterAuthKeys{}) {
+		return nil, "betterAuth", errors.New("applies to format: better-auth only")
+	}
 	secrets, err := gatewaySecrets(env)
 	if err != nil {
 		return nil, "", err
@@ -346,8 +362,9 @@ func libraryConfig(file proxyConfig) (edgeauth.Config, string, error) {
 		lib.Format = edgeauth.FormatAuthJS
 	case "nextauth-v4":
 		lib.Format = edgeauth.FormatNextAuthV4
+	case formatBetterAuth:
 	default:
-		return lib, "format", fmt.Errorf("%q: want authjs or nextauth-v4", file.Format)
+		return lib, "format", fmt.Errorf("%q: want authjs, nextauth-v4 or better-auth", file.Format)
 	}
 	switch strings.ToLower(file.Cookie.SameSite) {
 	case "", "lax":
@@ -365,6 +382,11 @@ func libraryConfig(file proxyConfig) (edgeauth.Config, string, error) {
 			return lib, fmt.Sprintf("rules[%d].pattern", i), errors.New("missing")
 		}
 	}
+	if file.Format == formatBetterAuth {
+		// The Verifier takes clockTolerance; the cookies are Better Auth's
+		// (authJSOnlyKey refuses the cookie keys).
+		lib.ClockTolerance, lib.Cookie = 0, edgeauth.CookieConfig{}
+	}
 	return lib, "", nil
 }
 
@@ -372,7 +394,7 @@ func libraryConfig(file proxyConfig) (edgeauth.Config, string, error) {
 // checking each group of keys on its own. The library names its own fields;
 // the file's user needs the file's keys.
 func explainLibraryError(lib edgeauth.Config, err error) (string, error) {
-	base := edgeauth.Config{Secrets: lib.Secrets, Format: lib.Format}
+	base := edgeauth.Config{Secrets: lib.Secrets, Format: lib.Format, Source: lib.Source}
 	probes := []struct {
 		key string
 		set func(*edgeauth.Config)

@@ -139,11 +139,7 @@ func TestConfigDefaultsAndFlags(t *testing.T) {
 // Every error names the key at fault (and the line, for the file's syntax),
 // and never quotes a secret.
 func TestConfigErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, config string
-		env          map[string]string
-		want         string
-	}{
+	assertConfigErrors(t, "", map[string]string{"AUTH_SECRET": gwSecret}, []configErrorCase{
 		{"unknown key", "listen: 127.0.0.1:1\nupstreams: http://x\n", nil, "upstreams (line 2): unknown key"},
 		{"unknown nested key", "cookie:\n  nmae: x\n", nil, "cookie.nmae (line 2): unknown key"},
 		{"unknown rule key", "rules:\n  - pattern: /a\n  - pattern: /b\n    role: [a]\n", nil, "rules[1].role (line 4): unknown key"},
@@ -167,7 +163,7 @@ func TestConfigErrors(t *testing.T) {
 		{"metrics on the public listener", "listen: 127.0.0.1:1\nmetricsListen: 127.0.0.1:1\n", nil, "metricsListen: must differ from listen"},
 		{"log format", "logFormat: xml\n", nil, `logFormat: "xml": want json or text`},
 		{"log level", "logLevel: loud\n", nil, `logLevel: "loud"`},
-		{"format", "format: v3\n", nil, `format: "v3": want authjs or nextauth-v4`},
+		{"format", "format: v3\n", nil, `format: "v3": want authjs, nextauth-v4 or better-auth`},
 		{"sameSite", "cookie:\n  sameSite: sometimes\n", nil, "cookie.sameSite"},
 		{"cookie", "cookie:\n  name: __Host-x\n  domain: example.com\n", nil, "cookie: a __Host- cookie must have no Domain"},
 		{"loginURL", "loginURL: login\n", nil, "loginURL: "},
@@ -181,18 +177,33 @@ func TestConfigErrors(t *testing.T) {
 		{"no secret", "", map[string]string{}, "no secret: set AUTH_SECRET"},
 		{"secret file and env", "", map[string]string{"AUTH_SECRET": "s", "AUTH_SECRET_FILE": "/nonexistent"}, "both AUTH_SECRET_FILE and AUTH_SECRET"},
 		{"missing secret file", "", map[string]string{"AUTH_SECRET_FILE": "/nonexistent/secrets"}, "AUTH_SECRET_FILE: open /nonexistent/secrets"},
-	} {
+	})
+}
+
+// configErrorCase is a configuration (after a common prefix) and the error
+// it must give, with env instead of the test's default environment when set.
+type configErrorCase struct {
+	name, config string
+	env          map[string]string
+	want         string
+}
+
+func assertConfigErrors(t *testing.T, prefix string, env map[string]string, cases []configErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			env := tc.env
-			if env == nil {
-				env = map[string]string{"AUTH_SECRET": gwSecret}
+			caseEnv := env
+			if tc.env != nil {
+				caseEnv = tc.env
 			}
-			path := writeConfig(t, tc.config)
-			_, err := loadGatewayConfig(path, proxyFlags{}, envOf(env))
+			path := writeConfig(t, prefix+tc.config)
+			_, err := loadGatewayConfig(path, proxyFlags{}, envOf(caseEnv))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), path+": ")
 			assert.Contains(t, err.Error(), tc.want)
-			assert.NotContains(t, err.Error(), gwSecret)
+			for _, secret := range env {
+				assert.NotContains(t, err.Error(), secret)
+			}
 			assert.NotContains(t, err.Error(), "hunter2")
 		})
 	}
@@ -285,7 +296,7 @@ func FuzzDecodeYAML(f *testing.F) {
 func TestExampleConfigs(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "gateway", "*.yaml"))
 	require.NoError(t, err)
-	require.Len(t, paths, 2)
+	require.Len(t, paths, 3)
 	for _, p := range paths {
 		_, err := loadGatewayConfig(p, proxyFlags{}, envOf(map[string]string{"AUTH_SECRET": gwSecret}))
 		assert.NoError(t, err, p)

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/chunk"
+	"github.com/edgeauth/edgeauth/internal/nostore"
 )
 
 // newUpstreamTransport is the upstream's connection pool. timeout bounds
@@ -98,7 +100,8 @@ func (st *state) rewrite(pr *httputil.ProxyRequest) {
 // cookie, under its own name or a look-alike, must go from the forwarded
 // request: the app then sees a signed-out user and cannot refresh the
 // session. A session that verified from its cookies keeps them untouched;
-// only look-alikes beside them go.
+// only look-alikes beside them go. Better Auth's cookie cache goes with
+// its session token: the two prove one session.
 func (st *state) dropDeadCredentials(in *http.Request, out http.Header) {
 	_, err := edgeauth.FromContext(in.Context())
 	valid := err == nil
@@ -109,8 +112,12 @@ func (st *state) dropDeadCredentials(in *http.Request, out http.Header) {
 			out.Del("Authorization")
 		}
 	}
-	if lines := out["Cookie"]; len(lines) > 0 {
-		if kept, changed := withoutSessionCookies(lines, st.cookieName, valid); changed {
+	for _, name := range [...]string{st.cookieName, st.cacheName} {
+		lines := out["Cookie"]
+		if name == "" || len(lines) == 0 {
+			continue
+		}
+		if kept, changed := withoutSessionCookies(lines, name, valid); changed {
 			if len(kept) == 0 {
 				delete(out, "Cookie")
 			} else {
@@ -130,19 +137,36 @@ func (st *state) sessionFromBearer(r *http.Request) bool {
 
 // withoutSessionCookies removes session cookies from Cookie header lines:
 // every cookie whose name looks like the session cookie's (see
-// sessionLike), except, when keepExact, the exact name and its canonical
-// chunks NAME.<i>. It reports whether anything was removed; lines it does
-// not change are kept byte for byte.
+// sessionLike), except, when keepExact, the cookies the session was read
+// from: the first well-formed occurrence of the exact name and of each
+// canonical chunk NAME.<i>. Readers differ on the others (better-call and
+// Auth.js take a name's first occurrence however malformed, Next.js's
+// cookies() its last), so a copy the gateway skipped could be the one the
+// app reads. It reports whether anything was removed; lines it does not
+// change are kept byte for byte.
 func withoutSessionCookies(lines []string, name string, keepExact bool) ([]string, bool) {
 	base := cookieBase(name)
-	drop := func(pair string) bool {
-		n, _, _ := strings.Cut(pair, "=")
-		n = strings.TrimSpace(n)
-		if !sessionLike(n, base) {
+	var readBuf [4]string
+	read := readBuf[:0] // exact names kept so far
+	drop := func(part string) bool {
+		n, _, _ := strings.Cut(part, "=")
+		if !sessionLike(trimName(n), base) {
 			return false
 		}
-		_, exact := chunk.Index(name, n)
-		return !(keepExact && exact)
+		if !keepExact {
+			return true
+		}
+		// Parsed as the session was: a pair it skipped, or a later copy
+		// of a name it read, is not what verified.
+		c := chunk.FromHeader([]string{part}, name)
+		if len(c) != 1 || slices.Contains(read, c[0].Name) {
+			return true
+		}
+		if _, exact := chunk.Index(name, c[0].Name); !exact {
+			return true
+		}
+		read = append(read, c[0].Name)
+		return false
 	}
 	var out []string
 	changed := false
@@ -150,8 +174,9 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 		// Most requests drop nothing: find out before allocating.
 		if !changed {
 			found := false
-			for pair := range strings.SplitSeq(line, ";") {
-				if drop(pair) {
+			mark := len(read)
+			for part := range strings.SplitSeq(line, ";") {
+				if drop(part) {
 					found = true
 					break
 				}
@@ -159,6 +184,7 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 			if !found {
 				continue
 			}
+			read = read[:mark] // the line is read again below
 			changed = true
 			out = append(out, lines[:i]...)
 		}
@@ -169,7 +195,7 @@ func withoutSessionCookies(lines []string, name string, keepExact bool) ([]strin
 			if pair == "" {
 				continue
 			}
-			if drop(pair) {
+			if drop(part) {
 				removed = true
 				continue
 			}
@@ -196,6 +222,21 @@ func cookieBase(name string) string {
 		lower = strings.TrimPrefix(lower, p)
 	}
 	return lower
+}
+
+// trimName trims a cookie name as some reader does: Unicode spaces, U+FEFF,
+// and the byte 0xA0, which JavaScript's trim() removes once Node has read
+// the header as Latin-1.
+func trimName(n string) string {
+	for {
+		t := strings.TrimSpace(n)
+		t = strings.TrimSuffix(strings.TrimPrefix(t, "\ufeff"), "\ufeff")
+		t = strings.TrimSuffix(strings.TrimPrefix(t, "\xa0"), "\xa0")
+		if t == n {
+			return t
+		}
+		n = t
+	}
 }
 
 // sessionLike reports a cookie name that some reader could take for the
@@ -229,6 +270,6 @@ func (st *state) upstreamFailed(w http.ResponseWriter, r *http.Request, err erro
 	st.g.logger.LogAttrs(r.Context(), slog.LevelWarn, "upstream request failed",
 		slog.String("kind", kind), slog.String("error", err.Error()),
 		slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path)))
-	w.Header().Set("Cache-Control", "no-store")
+	nostore.Set(w.Header())
 	edgeauth.DefaultErrorHandler(w, r, status, nil)
 }

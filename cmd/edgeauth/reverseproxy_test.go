@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/chunk"
 )
 
@@ -391,6 +393,20 @@ func TestWithoutSessionCookies(t *testing.T) {
 		{[]string{" Authjs.Session-Token=x", "__Host-authjs.session-token.0=y", "authjs%2esession-token=z; c=3"}, true, []string{"c=3"}},
 		{[]string{"authjs.session-token"}, false, nil},
 		{[]string{"sid=1; authjs.session=2"}, false, []string{"sid=1; authjs.session=2"}},
+		// What the session was read from, and nothing else under its names:
+		// a malformed copy the gateway skipped, but better-call (quotes
+		// stripped) and Auth.js (first occurrence) take, goes; so does a
+		// later copy, which Next.js's cookies() takes.
+		{[]string{`authjs.session-token="B\; authjs.session-token=A`}, true, []string{"authjs.session-token=A"}},
+		{[]string{"authjs.session-token=\x01B; a=1; authjs.session-token=A"}, true, []string{"a=1; authjs.session-token=A"}},
+		{[]string{"authjs.session-token=A; authjs.session-token=B"}, true, []string{"authjs.session-token=A"}},
+		{[]string{"authjs.session-token=A", "a=1; authjs.session-token=B"}, true, []string{"authjs.session-token=A", "a=1"}},
+		{[]string{"authjs.session-token.0=x; authjs.session-token.1=y; authjs.session-token.0=z"}, true,
+			[]string{"authjs.session-token.0=x; authjs.session-token.1=y"}},
+		// Names a JavaScript reader trims to the session's: U+FEFF, and the
+		// byte 0xA0 of a header Node reads as Latin-1.
+		{[]string{"\xa0authjs.session-token=B; authjs.session-token=A"}, true, []string{"authjs.session-token=A"}},
+		{[]string{"\ufeffauthjs.session-token=B; authjs.session-token\xa0=C; a=1"}, false, []string{"a=1"}},
 	} {
 		got, changed := withoutSessionCookies(tc.lines, name, tc.keepExact)
 		assert.Equal(t, tc.want, got, "%q keepExact=%v", tc.lines, tc.keepExact)
@@ -433,6 +449,7 @@ func TestTextLogs(t *testing.T) {
 func FuzzWithoutSessionCookies(f *testing.F) {
 	f.Add("a=1; authjs.session-token=x", "b=2", true)
 	f.Add(" AUTHJS.session-token.0=x;;authjs%2Esession-token=y", "__Secure-authjs.session-token=z; c", false)
+	f.Add(`authjs.session-token="B\; authjs.session-token.0=x`, "authjs.session-token=A; \xa0authjs.session-token=C", true)
 	f.Fuzz(func(t *testing.T, line1, line2 string, keepExact bool) {
 		const name = "authjs.session-token"
 		out, changed := withoutSessionCookies([]string{line1, line2}, name, keepExact)
@@ -440,17 +457,46 @@ func FuzzWithoutSessionCookies(f *testing.F) {
 			require.Equal(t, []string{line1, line2}, out)
 		}
 		base := cookieBase(name)
+		kept := map[string]bool{}
 		for _, line := range out {
 			for pair := range strings.SplitSeq(line, ";") {
 				n, _, _ := strings.Cut(pair, "=")
-				n = strings.TrimSpace(n)
-				if _, exact := chunk.Index(name, n); sessionLike(n, base) && !(keepExact && exact) {
+				if n = trimName(n); !sessionLike(n, base) {
+					continue
+				}
+				if !keepExact {
 					t.Fatalf("%q kept in %q", n, out)
 				}
+				// Kept only as the session was read: once, well-formed.
+				c := chunk.FromHeader([]string{pair}, name)
+				if len(c) != 1 || c[0].Name != n {
+					t.Fatalf("%q kept in %q", pair, out)
+				}
+				if _, exact := chunk.Index(name, n); !exact || kept[n] {
+					t.Fatalf("%q kept in %q", n, out)
+				}
+				kept[n] = true
 			}
 		}
 		again, changedAgain := withoutSessionCookies(out, name, keepExact)
 		require.False(t, changedAgain, "idempotent")
 		require.Equal(t, out, again)
 	})
+}
+
+// A Better Auth session the gateway refused loses its cookie cache too, not
+// only its session token; an accepted one keeps both.
+func TestDropDeadCredentialsBetterAuthCache(t *testing.T) {
+	st := &state{cfg: &gatewayConfig{}, cookieName: "better-auth.session_token", cacheName: "better-auth.session_data"}
+	line := "a=1; better-auth.session_token=t.sig; better-auth.session_data.0=x; better-auth.session_data.1=y; b=2"
+
+	refused := httptest.NewRequest("GET", "/", nil)
+	out := http.Header{"Cookie": {line}}
+	st.dropDeadCredentials(refused, out)
+	assert.Equal(t, []string{"a=1; b=2"}, out["Cookie"])
+
+	accepted := refused.WithContext(edgeauth.NewContext(refused.Context(), &edgeauth.Session{UserID: "u"}))
+	out = http.Header{"Cookie": {line + "; better-auth.session_dataX=z"}}
+	st.dropDeadCredentials(accepted, out)
+	assert.Equal(t, []string{line}, out["Cookie"])
 }

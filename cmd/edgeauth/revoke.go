@@ -93,6 +93,9 @@ func runRevoke(args []string, stdin io.Reader, stdout, stderr io.Writer, env fun
 	if err != nil {
 		return fail(stderr, (&configError{file: configPath, key: key, err: err}).Error())
 	}
+	if cfg.betterAuth != nil {
+		return usageError(stderr, "revoke applies to Auth.js sessions; Better Auth sessions end in the Better Auth app (sign-out, revoke-sessions)")
+	}
 	client := redis.NewClient(cfg.redis)
 	defer client.Close()
 	lib := cfg.lib
