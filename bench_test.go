@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -232,7 +233,9 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
-func benchMiddleware(b *testing.B, cacheSize int) {
+// newBenchMiddleware builds the middleware benchmarks' Manager, handler and
+// request, and serves the request once, which fills the cache when it is on.
+func newBenchMiddleware(b *testing.B, cacheSize int) (*Manager, http.Handler, *http.Request, *discardWriter) {
 	secret, token := benchSetup(b)
 	m, err := New(Config{
 		Secrets:   []string{secret},
@@ -251,10 +254,15 @@ func benchMiddleware(b *testing.B, cacheSize int) {
 	r.Header.Set("Cookie", "theme=dark; authjs.session-token="+token+"; _ga=GA1.2.3")
 	r.Header.Set("X-User-Id", "spoofed")
 	w := &discardWriter{h: make(http.Header)}
-	h.ServeHTTP(w, r) // fills the cache when it is on
+	h.ServeHTTP(w, r)
 	if seen != "5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f" {
 		b.Fatalf("middleware did not pass the session on: %q", seen)
 	}
+	return m, h, r, w
+}
+
+func benchMiddleware(b *testing.B, cacheSize int) {
+	_, h, r, w := newBenchMiddleware(b, cacheSize)
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(w.h)
@@ -268,6 +276,51 @@ func BenchmarkMiddlewareWarm(b *testing.B) { benchMiddleware(b, 0) }
 
 // BenchmarkMiddlewareCold decrypts the cookie on every request.
 func BenchmarkMiddlewareCold(b *testing.B) { benchMiddleware(b, -1) }
+
+// BenchmarkMiddlewareWarmSteps breaks BenchmarkMiddlewareWarm's request
+// into its steps: reading the cookie, the cache hit, the revocation check,
+// the session copy, the rules, and the copy of the request next gets. Each
+// sub-benchmark runs the steps up to its own, so the difference between two
+// is what a step adds, its garbage collected in the same company as in a
+// request (a step that allocates, timed alone, pays for far more).
+func BenchmarkMiddlewareWarmSteps(b *testing.B) {
+	m, _, r, _ := newBenchMiddleware(b, 0)
+	var (
+		raw   string
+		entry *cacheEntry
+		l     loaded
+		rc    *requestContext
+		s     *Session
+	)
+	steps := []struct {
+		name string
+		run  func()
+	}{
+		{"Cookie", func() { raw, _, _ = m.jar.read(r) }},
+		{"Cache", func() { entry, _, _ = m.cache.get(raw) }},
+		{"Revocation", func() { _ = m.checkRevocation(r.Context(), entry.token) }},
+		{"Session", func() {
+			l = loaded{token: entry.token, session: entry.session}
+			rc = nil
+			s, _ = m.sessionOf(r.Context(), &l, &rc)
+		}},
+		{"Rules", func() { _ = m.decide(r, s, nil, false) }},
+		{"Forward", func() { _ = m.forward(r, s, nil, rc) }},
+	}
+	for i := range steps {
+		b.Run(fmt.Sprintf("%d-%s", i+1, steps[i].name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, step := range steps[:i+1] {
+					step.run()
+				}
+			}
+			if s == nil && i >= 3 {
+				b.Fatal("no session")
+			}
+		})
+	}
+}
 
 // BenchmarkGoJoseFloor is go-jose's compact parse and decrypt alone, with the
 // key at hand: the part of a cold Decode that edgeauth does not rewrite.

@@ -129,15 +129,15 @@ func newTokenCache(size int, bytes int64, now func() time.Time, tolerance time.D
 }
 
 // get returns the cached token for raw if it is still unexpired, with the
-// same rule as Codec.Decode.
-func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
+// same rule as Codec.Decode, and the time it checked that at.
+func (c *tokenCache) get(raw string) (*cacheEntry, time.Time, bool) {
 	if c == nil {
-		return nil, false
+		return nil, time.Time{}, false
 	}
 	e, ok := c.entries.GetEntry(raw)
 	if !ok {
 		c.misses.Add(1)
-		return nil, false
+		return nil, time.Time{}, false
 	}
 	// The codec's check, exact where the cache's own expiry is not (it keeps
 	// entries a second longer), at the time the lookup read: a clock read
@@ -148,10 +148,10 @@ func (c *tokenCache) get(raw string) (*cacheEntry, bool) {
 	}
 	if expiry.Expired(e.Value.token.Expires, now, c.tolerance) {
 		c.misses.Add(1)
-		return nil, false
+		return nil, time.Time{}, false
 	}
 	c.hits.Add(1)
-	return e.Value, true
+	return e.Value, now, true
 }
 
 func (c *tokenCache) put(raw string, e *cacheEntry) {

@@ -378,7 +378,7 @@ func TestCacheReclaimsExpired(t *testing.T) {
 			clk.Advance(30*time.Minute + DefaultClockTolerance + 2*time.Second)
 			want := traffic(t, m, live)
 			assert.Equal(t, want, m.cache.entries.EstimatedSize(), "the expired entries are gone")
-			_, ok := m.cache.get(responseCookies(live)[0].Value)
+			_, _, ok := m.cache.get(responseCookies(live)[0].Value)
 			assert.True(t, ok, "the live token stays")
 		})
 	}
@@ -456,7 +456,7 @@ func BenchmarkCacheHit(b *testing.B) {
 	token := responseCookies(signIn(b, m, &User{ID: "5f2b8c9e-1d4a-4b7e-9c3f-2a6d8e0b1c4f", Name: "Ada Lovelace"}))[0].Value
 	_, _ = loadBeside(b, m, token, 0)
 	hit := func() {
-		if _, ok := m.cache.get(token); !ok {
+		if _, _, ok := m.cache.get(token); !ok {
 			b.Fatal("miss")
 		}
 	}

@@ -119,7 +119,7 @@ func (m *Manager) runSession(ctx context.Context, tok *Token) (*Session, error) 
 // which it copies so that the callback may change its copy freely.
 func (m *Manager) runSessionFrom(ctx context.Context, tok *Token, cached *Session) (s *Session, err error) {
 	if cached != nil {
-		s = cached.copyForRequest()
+		s = cached.copyForRequest(nil)
 	} else {
 		s = m.defaultSession(tok)
 	}

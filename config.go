@@ -95,7 +95,8 @@ type Config struct {
 	// VersionClaim names the token-version claim; "" means "version".
 	VersionClaim string
 	// RevocationTimeout bounds each revocation check (store and
-	// TokenVersion together); zero means 500 ms.
+	// TokenVersion together); zero means 500 ms. A store's answer from
+	// memory ([CachedChecker]) does no I/O and needs no bound.
 	RevocationTimeout time.Duration
 	// RevocationFailOpen accepts a verified token when the revocation check
 	// fails or times out. The default, false, fails closed: no session (a

@@ -40,3 +40,35 @@ type ctxKey struct{}
 // sessionAbsent is what Handler leaves in the context of a request without a
 // session: why, for Require and FromContext.
 type sessionAbsent struct{ err error }
+
+// requestContext is what Handler passes to next: NewContext's or the
+// absent session's value, with the session or the reason, in one allocation.
+type requestContext struct {
+	context.Context
+	value   any // *Session or *sessionAbsent
+	session Session
+	absent  sessionAbsent
+}
+
+// init sets c up on parent, carrying s (nil: its absence, for reason); a nil
+// c is allocated. s may be c's own session.
+func (c *requestContext) init(parent context.Context, s *Session, reason error) *requestContext {
+	if c == nil {
+		c = new(requestContext)
+	}
+	c.Context = parent
+	if s != nil {
+		c.value = s
+	} else {
+		c.absent.err = reason
+		c.value = &c.absent
+	}
+	return c
+}
+
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.value
+	}
+	return c.Context.Value(key)
+}

@@ -67,6 +67,7 @@ type cookieJar struct {
 	maxChunks int
 	chunkSize int
 	limits    chunk.Limits
+	reader    *chunk.Reader
 }
 
 // newCookieJar resolves the defaults of cfg and checks it; errors wrap ErrConfig.
@@ -136,6 +137,7 @@ func newCookieJar(cfg CookieConfig, format Format) (*cookieJar, error) {
 	// Browsers keep at most 4096 bytes of name and value per cookie, and
 	// the token can be no longer than MaxTokenSize.
 	j.limits = chunk.Limits{MaxChunks: j.maxChunks, MaxLen: min(j.maxChunks*4096, MaxTokenSize)}
+	j.reader = chunk.NewReader(j.name, j.limits)
 	return j, nil
 }
 
@@ -179,7 +181,7 @@ func (j *cookieJar) Name() string { return j.name }
 // No cookie is errNoCookie; a corrupt chunk set is ErrMalformed, an
 // oversized one ErrTooLarge (both ErrInvalidToken).
 func (j *cookieJar) read(r *http.Request) (token string, carried []string, err error) {
-	token, carried, err = chunk.Read(chunk.FromHeader(r.Header["Cookie"], j.name), j.name, j.limits)
+	token, carried, err = j.reader.Read(r.Header["Cookie"])
 	switch {
 	case err == nil:
 		return token, carried, nil

@@ -57,14 +57,17 @@ func headerFold(c byte) byte {
 
 // forward returns the request next sees: identity headers stripped, then
 // set from s, on a copy whose context carries s, or without a session the
-// reason, loadErr.
-func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Request {
+// reason, loadErr. rc, when not nil, is the context s was copied into.
+func (m *Manager) forward(r *http.Request, s *Session, loadErr error, rc *requestContext) *http.Request {
 	mw := &m.mw
+	// With a session the headers change whatever the client sent.
 	spoofed := false
-	for k := range r.Header {
-		if mw.isIdentity(k) {
-			spoofed = true
-			break
+	if s == nil {
+		for k := range r.Header {
+			if mw.isIdentity(k) {
+				spoofed = true
+				break
+			}
 		}
 	}
 	// Without a session too, Require behind Handler must take "no session"
@@ -74,28 +77,30 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 	if s == nil && !spoofed && errors.Is(loadErr, errNoCookie) {
 		return r
 	}
-	var ctx context.Context
-	if s != nil {
-		ctx = NewContext(r.Context(), s)
-	} else {
-		ctx = context.WithValue(r.Context(), ctxKey{}, &sessionAbsent{loadErr})
-	}
+	ctx := rc.init(r.Context(), s, loadErr)
 	out := r.WithContext(ctx)
 	if !spoofed && s == nil {
 		return out
 	}
-	h := r.Header.Clone()
-	if h == nil {
-		h = make(http.Header)
-	}
-	for k := range h {
+	// A copy of the headers without the identity ones, sized for those set
+	// below: one map, and one array for the values, theirs included (room
+	// for one value a header: a header with more may take another).
+	h := make(http.Header, len(r.Header)+2+len(mw.claimHeaders))
+	all := make([]string, 0, len(r.Header)+2+len(mw.claimHeaders))
+	for k, vv := range r.Header {
 		if mw.isIdentity(k) {
-			delete(h, k)
+			continue
 		}
+		if vv == nil {
+			h[k] = nil
+			continue
+		}
+		all = append(all, vv...)
+		h[k] = all[len(all)-len(vv) : len(all) : len(all)]
 	}
 	// "Connection: X-User-Id" would make a proxy downstream drop the
 	// headers set below (hop-by-hop); the client may not name them.
-	if conn := h.Values("Connection"); len(conn) > 0 {
+	if conn := h["Connection"]; len(conn) > 0 { // Values("Connection"), without canonicalizing
 		var keep []string
 		for _, v := range conn {
 			for _, opt := range strings.Split(v, ",") {
@@ -110,12 +115,14 @@ func (m *Manager) forward(r *http.Request, s *Session, loadErr error) *http.Requ
 		}
 	}
 	if s != nil {
-		// One backing array for both values: one allocation, not two.
-		ids := [...]string{s.UserID, s.Role}
-		m.setIdentity(ctx, h, mw.userIDHeader, ids[0:1:1])
-		m.setIdentity(ctx, h, mw.roleHeader, ids[1:2:2])
+		set := func(name, value string) {
+			all = append(all, value)
+			m.setIdentity(ctx, h, name, all[len(all)-1:len(all):len(all)])
+		}
+		set(mw.userIDHeader, s.UserID)
+		set(mw.roleHeader, s.Role)
 		for _, c := range mw.claimHeaders {
-			m.setIdentity(ctx, h, c.header, []string{s.claim(c.claim)})
+			set(c.header, s.claim(c.claim))
 		}
 	}
 	out.Header = h

@@ -167,9 +167,16 @@ func argsToAttrs(args []any) []slog.Attr {
 	return attrs
 }
 
+// errNoSessionNoCookie is noSession(errNoCookie), made once: most requests
+// carry no session cookie, and wrapping costs four allocations.
+var errNoSessionNoCookie = fmt.Errorf("%w: %w", ErrNoSession, errNoCookie)
+
 // noSession wraps cause so that errors.Is(err, ErrNoSession) holds while the
 // cause stays visible to errors.Is.
 func noSession(cause error) error {
+	if cause == errNoCookie {
+		return errNoSessionNoCookie
+	}
 	if cause == nil || errors.Is(cause, ErrNoSession) {
 		return cause
 	}
@@ -180,13 +187,14 @@ func noSession(cause error) error {
 type loaded struct {
 	token   *Token
 	carried []string
-	bearer  bool     // the token came from an Authorization header, not a cookie
-	session *Session // the cached default session, when there is one
-	decoded *Token   // a token that verified but failed the revocation check
+	bearer  bool      // the token came from an Authorization header, not a cookie
+	session *Session  // the cached default session, when there is one
+	decoded *Token    // a token that verified but failed the revocation check
+	read    time.Time // when the cache found the token; zero when it did not
 }
 
 // verify reads and decodes the session cookie, without callbacks.
-func (m *Manager) verify(r *http.Request) (*loaded, error) {
+func (m *Manager) verify(r *http.Request) (loaded, error) {
 	raw, carried, err := m.jar.read(r)
 	fromHeader := false
 	if errors.Is(err, errNoCookie) && m.allowBearer {
@@ -204,14 +212,14 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 		if errors.Is(err, errNoCookie) {
 			m.diagnoseCookieName(r)
 		}
-		return &loaded{carried: carried}, err
+		return loaded{carried: carried}, err
 	}
-	entry, ok := m.cache.get(raw)
+	entry, read, ok := m.cache.get(raw)
 	if !ok {
 		tok, err := m.codec.Decode(raw)
 		if err != nil {
 			m.log(r.Context(), "token rejected", "reason", err.Error())
-			return &loaded{carried: carried}, err
+			return loaded{carried: carried}, err
 		}
 		entry = &cacheEntry{token: tok}
 		if m.cache != nil {
@@ -221,9 +229,9 @@ func (m *Manager) verify(r *http.Request) (*loaded, error) {
 	}
 	if err := m.checkRevocation(r.Context(), entry.token); err != nil {
 		// decoded lets SignOut revoke a token whose check failed.
-		return &loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
+		return loaded{carried: carried, bearer: fromHeader, decoded: entry.token}, err
 	}
-	return &loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session}, nil
+	return loaded{token: entry.token, carried: carried, bearer: fromHeader, session: entry.session, read: read}, nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -241,7 +249,10 @@ func bearerToken(r *http.Request) (string, bool) {
 // ErrInvalidToken). It never writes cookies; see [Manager.Refresh]. With
 // Config.Source the session is the Source's, and the Source's error is
 // wrapped.
-func (m *Manager) Load(r *http.Request) (*Session, error) {
+func (m *Manager) Load(r *http.Request) (*Session, error) { return m.load(r, nil) }
+
+// load is Load; into is sessionOf's.
+func (m *Manager) load(r *http.Request, into **requestContext) (*Session, error) {
 	if m.source != nil {
 		return m.fromSource(r)
 	}
@@ -249,14 +260,20 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, noSession(err)
 	}
-	return m.sessionOf(r.Context(), l)
+	return m.sessionOf(r.Context(), &l, into)
 }
 
 // sessionOf returns the session of a verified, not re-issued token: a copy
-// of the cached default session, or the session callback's result.
-func (m *Manager) sessionOf(ctx context.Context, l *loaded) (*Session, error) {
+// of the cached default session, or the session callback's result. With
+// into, the copy is made in a new requestContext left there, which Handler
+// then passes on to next: one allocation for both.
+func (m *Manager) sessionOf(ctx context.Context, l *loaded, into **requestContext) (*Session, error) {
 	if l.session != nil && m.callbacks.Session == nil {
-		return l.session.copyForRequest(), nil
+		if into == nil {
+			return l.session.copyForRequest(nil), nil
+		}
+		*into = new(requestContext)
+		return l.session.copyForRequest(&(*into).session), nil
 	}
 	s, err := m.runSessionFrom(ctx, l.token, l.session)
 	if err != nil {

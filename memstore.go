@@ -264,39 +264,44 @@ func (s *MemoryStore) Check(ctx context.Context, sessionID, userID string) (bool
 	if err := ctx.Err(); err != nil {
 		return false, time.Time{}, err
 	}
+	revoked, cutoff, _ := s.CheckCached(sessionID, userID)
+	return revoked, cutoff, nil
+}
+
+// CheckCached implements [CachedChecker]: Check without a context, since a MemoryStore
+// always answers from memory (ok is always true).
+func (s *MemoryStore) CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool) {
 	if sessionID == "" && userID == "" {
-		return false, time.Time{}, nil
+		return false, time.Time{}, true
 	}
-	var session sessionDigest
-	var user userDigest
-	if sessionID != "" {
-		session = sessionKey(sessionID)
-	}
-	if userID != "" {
-		user = userKey(userID)
-	}
-	now := s.now()
-	var revoked bool
-	var cutoff time.Time
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// Most checks find nothing: a digest is computed only where a lookup
+	// can find an entry, and the clock read only when one is found.
 	if userID == "" {
-		exp, ok := s.withoutUser[session]
-		return ok && now.Before(exp), time.Time{}, nil
+		if len(s.withoutUser) == 0 {
+			return false, time.Time{}, true
+		}
+		exp, found := s.withoutUser[sessionKey(sessionID)]
+		return found && s.now().Before(exp), time.Time{}, true
 	}
-	u := s.users[user]
+	if len(s.users) == 0 {
+		return false, time.Time{}, true
+	}
+	u := s.users[userKey(userID)]
 	if u == nil {
-		return false, time.Time{}, nil
+		return false, time.Time{}, true
 	}
+	now := s.now()
 	if sessionID != "" {
-		if i := u.find(session); i >= 0 && now.Before(u.sessions[i].exp) {
+		if i := u.find(sessionKey(sessionID)); i >= 0 && now.Before(u.sessions[i].exp) {
 			revoked = true
 		}
 	}
 	if now.Before(u.cutoffUntil) {
 		cutoff = time.Unix(u.cutoff, 0)
 	}
-	return revoked, cutoff, nil
+	return revoked, cutoff, true
 }
 
 // liveUserLocked returns the user's entries with expired ones dropped, or nil when none

@@ -253,16 +253,17 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var s *Session
 		var err error
+		var rc *requestContext
 		pre := isPreflight(r)
 		if r != nil && r.URL != nil && !pre {
-			s, err = m.Refresh(w, r)
+			s, err = m.refresh(w, r, &rc)
 		}
 		d := m.decide(r, s, err, pre)
 		if d.Status != 0 {
 			m.reject(w, r, d, "")
 			return
 		}
-		next.ServeHTTP(w, m.forward(r, d.Session, err))
+		next.ServeHTTP(w, m.forward(r, d.Session, err, rc))
 	})
 }
 
@@ -276,7 +277,15 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 		return Decision{Status: http.StatusBadRequest, Err: errBadRequest}
 	}
 	mw := &m.mw
-	views := pathViews(r.URL)
+	// Most paths are clean and read one way: their segments stay on the stack.
+	var segs [16]string
+	var one [1][]string
+	views := one[:]
+	if segments, ok := onlyView(r.URL, segs[:0]); ok {
+		one[0] = segments
+	} else {
+		views = pathViews(r.URL)
+	}
 	d := Decision{Session: s, API: mw.isAPI(r, views[0])}
 	if mw.isExempt(views) {
 		return d
@@ -369,7 +378,7 @@ func (mw *middleware) isAPI(r *http.Request, cleaned []string) bool {
 		}
 	}
 	html, json := false, false
-	for _, v := range r.Header.Values("Accept") {
+	for _, v := range r.Header["Accept"] { // Values("Accept"), without canonicalizing
 		for _, part := range strings.Split(v, ",") {
 			mt, params, _ := strings.Cut(part, ";")
 			if zeroQuality(params) {

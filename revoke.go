@@ -52,23 +52,46 @@ func revokedByCutoff(authTime, cutoff time.Time) bool {
 // edgeauth's re-issues keep.
 func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
 
+// CachedChecker is an optional interface of a [Store] that can answer some
+// checks from memory, without I/O ([MemoryStore] always, the Redis store
+// from its local cache): CheckCached answers as Check would, or reports ok
+// false, and the manager then calls Check. Answers from memory spare each
+// request the RevocationTimeout deadline and its timer.
+type CachedChecker interface {
+	CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool)
+}
+
 // checkRevocation runs after a token verified, so that garbage never
 // reaches the store. It fails closed unless RevocationFailOpen is set.
 func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
 	if m.store == nil && m.tokenVersion == nil {
 		return nil
 	}
-	// A MemoryStore never blocks; a timer per request would only cost.
-	if _, inMemory := m.store.(*MemoryStore); !inMemory || m.tokenVersion != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, m.revocationTimeout)
-		defer cancel()
+	// One RevocationTimeout deadline bounds the store and TokenVersion
+	// together, made only when one of them may do I/O.
+	bounded, cancel := ctx, context.CancelFunc(nil)
+	withDeadline := func() context.Context {
+		if cancel == nil {
+			bounded, cancel = context.WithTimeout(ctx, m.revocationTimeout)
+		}
+		return bounded
 	}
+	defer func() {
+		if cancel != nil {
+			cancel()
+		}
+	}()
 	userID := tok.StringClaim(m.userIDClaim)
 	if m.store != nil {
-		revoked, cutoff, err := m.store.Check(ctx, revocationID(tok), userID)
-		if err != nil {
-			return m.revocationFailed(ctx, err)
+		revoked, cutoff, ok := false, time.Time{}, false
+		if cached, is := m.store.(CachedChecker); is && ctx.Err() == nil {
+			revoked, cutoff, ok = cached.CheckCached(revocationID(tok), userID)
+		}
+		if !ok {
+			var err error
+			if revoked, cutoff, err = m.store.Check(withDeadline(), revocationID(tok), userID); err != nil {
+				return m.revocationFailed(ctx, err)
+			}
 		}
 		if revoked {
 			m.log(ctx, "session revoked")
@@ -80,7 +103,7 @@ func (m *Manager) checkRevocation(ctx context.Context, tok *Token) error {
 		}
 	}
 	if m.tokenVersion != nil {
-		current, err := m.lookupVersion(ctx, userID)
+		current, err := m.lookupVersion(withDeadline(), userID)
 		if err != nil {
 			return m.revocationFailed(ctx, err)
 		}

@@ -270,3 +270,52 @@ func TestSignOutReportsFailedRevocation(t *testing.T) {
 		})
 	}
 }
+
+// cachingStore is a countingStore that can answer from memory when cached is
+// set, and records whether Check ran under a deadline.
+type cachingStore struct {
+	countingStore
+	cached, deadline atomic.Bool
+}
+
+func (s *cachingStore) CheckCached(sessionID, userID string) (bool, time.Time, bool) {
+	if !s.cached.Load() {
+		return false, time.Time{}, false
+	}
+	return s.Store.(CachedChecker).CheckCached(sessionID, userID)
+}
+
+func (s *cachingStore) Check(ctx context.Context, sessionID, userID string) (bool, time.Time, error) {
+	_, ok := ctx.Deadline()
+	s.deadline.Store(ok)
+	return s.countingStore.Check(ctx, sessionID, userID)
+}
+
+// A store's answer from memory is used as is; anything else goes to Check,
+// under RevocationTimeout; either way a revocation is seen.
+func TestRevocationCachedChecks(t *testing.T) {
+	clk := newClock(testNow)
+	store := &cachingStore{countingStore: countingStore{Store: memStore(clk)}}
+	m, _ := newTestManagerAt(t, clk, Config{Store: store})
+	h := signIn(t, m, &User{ID: "a"})
+
+	_, err := m.Load(requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), store.checks.Load())
+	assert.True(t, store.deadline.Load(), "Check runs under RevocationTimeout")
+
+	store.cached.Store(true)
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), store.checks.Load(), "an answer from memory needs no Check")
+	require.NoError(t, m.RevokeUser(context.Background(), "a"))
+	_, err = m.Load(requestCarrying("GET", "/", h))
+	require.ErrorIs(t, err, ErrRevoked, "from memory")
+	assert.Equal(t, int64(1), store.checks.Load())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = m.Load(requestCarrying("GET", "/", h).WithContext(ctx))
+	require.ErrorIs(t, err, ErrRevocationUnavailable, "a cancelled request goes to Check, which fails closed")
+	assert.Equal(t, int64(2), store.checks.Load())
+}

@@ -141,6 +141,16 @@ func pathViews(u *url.URL) [][]string {
 	return views
 }
 
+// onlyView appends to dst the segments of a path that every reading of
+// pathViews reads alike (a clean path without RawPath, the common case), so
+// that it costs no allocation; false for any other path.
+func onlyView(u *url.URL, dst []string) ([]string, bool) {
+	if u.RawPath != "" || match.Clean(u.Path) != u.Path {
+		return nil, false
+	}
+	return match.AppendSplit(dst, u.Path), true
+}
+
 func unescapeSegments(segs []string) []string {
 	for i, s := range segs {
 		if d, err := url.PathUnescape(s); err == nil {

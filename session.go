@@ -36,12 +36,15 @@ type Session struct {
 }
 
 // copyForRequest copies a cached session for one request, whose handlers
-// and session callback may write to its User map. Token and Extra stay
-// shared, as Session documents.
-func (s *Session) copyForRequest() *Session {
-	c := *s
-	c.User = maps.Clone(s.User)
-	return &c
+// and session callback may write to its User map, into dst (nil: a new
+// Session). Token and Extra stay shared, as Session documents.
+func (s *Session) copyForRequest(dst *Session) *Session {
+	if dst == nil {
+		dst = new(Session)
+	}
+	*dst = *s
+	dst.User = maps.Clone(s.User)
+	return dst
 }
 
 // MarshalJSON writes the session as Auth.js's session endpoint does:

@@ -43,13 +43,13 @@ func (m *Manager) readForEndpoint(w http.ResponseWriter, r *http.Request) (*Sess
 	}
 	l, err := m.verify(r)
 	if err != nil {
-		m.clearDead(w, l, err)
+		m.clearDead(w, &l, err)
 		return nil, err
 	}
 	if l.bearer {
 		return m.runSession(r.Context(), l.token)
 	}
-	tok, err := m.reissue(w, r, l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
+	tok, err := m.reissue(w, r, &l, JWTParams{Token: l.token, Trigger: TriggerRefresh})
 	if err != nil {
 		return nil, err
 	}

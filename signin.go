@@ -19,20 +19,29 @@ import (
 // response. A bad or ended session gets its cookies cleared. With
 // Config.ReadOnly it is Load: it writes nothing.
 func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	return m.refresh(w, r, nil)
+}
+
+// refresh is Refresh; into is sessionOf's.
+func (m *Manager) refresh(w http.ResponseWriter, r *http.Request, into **requestContext) (*Session, error) {
 	if m.readOnly {
-		return m.Load(r)
+		return m.load(r, into)
 	}
 	l, err := m.verify(r)
 	if err != nil {
-		m.clearDead(w, l, err)
+		m.clearDead(w, &l, err)
 		return nil, noSession(err)
 	}
 	tok := l.token
-	// A bearer token belongs to an API client: never turn it into a cookie.
-	if age := m.now().Sub(tok.IssuedAt); l.bearer || !(tok.IssuedAt.IsZero() || age >= m.updateAge) {
-		return m.sessionOf(r.Context(), l)
+	now := l.read // a clock read costs as much as the rest of a cache hit
+	if now.IsZero() {
+		now = m.now()
 	}
-	return m.reissueSession(w, r, l, JWTParams{Token: tok, Trigger: TriggerRefresh})
+	// A bearer token belongs to an API client: never turn it into a cookie.
+	if age := now.Sub(tok.IssuedAt); l.bearer || !(tok.IssuedAt.IsZero() || age >= m.updateAge) {
+		return m.sessionOf(r.Context(), &l, into)
+	}
+	return m.reissueSession(w, r, &l, JWTParams{Token: tok, Trigger: TriggerRefresh})
 }
 
 // reissueSession is reissue followed by the session callback, with every
@@ -211,7 +220,7 @@ func (m *Manager) Update(w http.ResponseWriter, r *http.Request, data any) (*Ses
 	if l.bearer {
 		return nil, ErrBearerSession
 	}
-	return m.reissueSession(w, r, l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
+	return m.reissueSession(w, r, &l, JWTParams{Token: l.token, Trigger: TriggerUpdate, Data: data})
 }
 
 // SignOut clears every session cookie the request carried and fires the

@@ -405,12 +405,10 @@ func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time
 	if s.cache == nil || !cacheable(userID, sessionID) {
 		return s.fetch(ctx, sessionID, userID, nil)
 	}
-	key := checkKey{userID: userID, sessionID: sessionID}
-	now := time.Now()
-	if r, ok := s.cache.get(key, now); ok {
-		revoked, cutoff := r.at(now.UnixMilli())
+	if revoked, cutoff, ok := s.CheckCached(sessionID, userID); ok {
 		return revoked, cutoff, nil
 	}
+	key := checkKey{userID: userID, sessionID: sessionID}
 	f, ok := s.cache.begin(groupOf(userID))
 	if !ok {
 		return s.fetch(ctx, sessionID, userID, nil)
@@ -419,6 +417,26 @@ func (s *Store) Check(ctx context.Context, sessionID, userID string) (bool, time
 	revoked, cutoff, err := s.fetch(ctx, sessionID, userID, &r)
 	s.cache.finish(f, key, r, err == nil, time.Now())
 	return revoked, cutoff, err
+}
+
+// CheckCached answers Check from the local cache, without I/O (edgeauth.CachedChecker):
+// ok is false, and Check must be called, without Options.LocalCache, for ids too long to
+// cache, and while the answer is not cached (not yet, expired, invalidated, or dropped with
+// the connection).
+func (s *Store) CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool) {
+	if s == nil || s.client == nil || s.cache == nil || !cacheable(userID, sessionID) {
+		return false, time.Time{}, false
+	}
+	if sessionID == "" && userID == "" {
+		return false, time.Time{}, true
+	}
+	now := time.Now()
+	r, ok := s.cache.get(checkKey{userID: userID, sessionID: sessionID}, now)
+	if !ok {
+		return false, time.Time{}, false
+	}
+	revoked, cutoff = r.at(now.UnixMilli())
+	return revoked, cutoff, true
 }
 
 // fetch runs the check script; with r, it also returns the result to cache.

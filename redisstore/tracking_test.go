@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/internal/redistest"
 	"github.com/edgeauth/edgeauth/internal/storetest"
 )
@@ -422,4 +423,41 @@ func TestLocalCacheLimits(t *testing.T) {
 	_, _, err := s.Check(ctx, "sid", long)
 	require.NoError(t, err)
 	assert.Equal(t, 0, s.cache.len())
+}
+
+// CheckCached answers only what the local cache holds, as Check would, and never does I/O.
+func TestCheckCached(t *testing.T) {
+	ctx := context.Background()
+	addr := redistest.Start(t)
+	client, counter := countedClient(t, addr)
+
+	_, _, ok := New(client, Options{}).CheckCached("sid", "user")
+	assert.False(t, ok, "without a local cache")
+	var _ edgeauth.CachedChecker = (*Store)(nil)
+
+	s := newCachedStore(t, client, Options{})
+	_, _, ok = s.CheckCached("sid", "user")
+	assert.False(t, ok, "before any check")
+	revoked, cutoff := warm(t, s, counter, "sid", "user")
+	require.False(t, revoked)
+	require.True(t, cutoff.IsZero())
+	before := counter.Total()
+	revoked, cutoff, ok = s.CheckCached("sid", "user")
+	assert.True(t, ok, "after a check")
+	assert.False(t, revoked)
+	assert.True(t, cutoff.IsZero())
+	assert.Equal(t, before, counter.Total(), "CheckCached sent a command")
+
+	require.NoError(t, s.RevokeSession(ctx, "user", "sid", time.Now().Add(time.Hour)))
+	require.Eventually(t, func() bool { _, _, ok := s.CheckCached("sid", "user"); return !ok },
+		propagationDeadline, time.Millisecond, "the revocation did not invalidate the cached answer")
+	revoked, _ = warm(t, s, counter, "sid", "user")
+	require.True(t, revoked)
+	revoked, _, ok = s.CheckCached("sid", "user")
+	assert.True(t, ok)
+	assert.True(t, revoked, "the cached answer after the revocation")
+
+	require.NoError(t, s.Close())
+	_, _, ok = s.CheckCached("sid", "user")
+	assert.False(t, ok, "a closed store's cache")
 }

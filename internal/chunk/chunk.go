@@ -151,67 +151,123 @@ func parseIndex(s string) (int, bool) {
 // can expire what it no longer uses. It is returned with every error too, so
 // a corrupt or oversized set can be cleared.
 func Read(cookies []*http.Cookie, name string, lim Limits) (value string, carried []string, err error) {
-	lim = lim.resolve()
 	if name == "" {
 		return "", nil, ErrMissing
 	}
-	var (
-		plain     string
-		havePlain bool
-		// present[i]: NAME.i was seen (first occurrence decides its value).
-		present [MaxIndex + 1]bool
-		parts   [MaxIndex + 1]string
-		nChunks int // distinct non-empty chunk indexes
-		maxIdx  = -1
-	)
+	var a assembler
 	for _, c := range cookies {
-		if c == nil {
-			continue
+		if c != nil {
+			a.add(name, c.Name, c.Value)
 		}
-		i, ok := Index(name, c.Name)
-		if !ok {
-			continue
-		}
-		if i < 0 {
-			if havePlain {
-				continue
-			}
-			havePlain = true
-			plain = c.Value
-			carried = append(carried, c.Name)
-			continue
-		}
-		if present[i] {
-			continue
-		}
-		present[i] = true
-		carried = append(carried, c.Name)
-		if c.Value == "" {
-			continue
-		}
-		parts[i] = c.Value
-		nChunks++
-		maxIdx = max(maxIdx, i)
 	}
+	return a.result(lim.resolve(), nil)
+}
 
-	if plain != "" {
-		if len(plain) > lim.MaxLen {
+// Reader is Read over Cookie header lines, for one session name, without
+// allocating when the request carries the session under its exact name.
+type Reader struct {
+	name  string
+	lim   Limits
+	exact []string // carried when only the exact name is: shared, never written
+}
+
+// NewReader returns a Reader of name's session within lim.
+func NewReader(name string, lim Limits) *Reader {
+	return &Reader{name: name, lim: lim.resolve(), exact: []string{name}}
+}
+
+// Read is Read(FromHeader(lines, name), name, lim). The carried slice may be
+// shared between calls: callers must not modify it.
+func (rd *Reader) Read(lines []string) (value string, carried []string, err error) {
+	if rd.name == "" {
+		return "", nil, ErrMissing
+	}
+	var a assembler
+	eachCookie(lines, rd.name, func(name, value string, _ bool) { a.add(rd.name, name, value) })
+	return a.result(rd.lim, rd.exact)
+}
+
+// assembler applies the reading rules to a session's cookies, in header order.
+type assembler struct {
+	plain     string
+	havePlain bool
+	// present[i]: NAME.i was seen (first occurrence decides its value).
+	present [MaxIndex + 1]bool
+	parts   [MaxIndex + 1]string
+	nChunks int // distinct non-empty chunk indexes
+	maxIdx  int // plus one: zero means none
+	// The names carried: first, then rest, so that one name costs no slice.
+	first   string
+	rest    []string
+	carries int
+}
+
+func (a *assembler) carry(cookie string) {
+	if a.carries == 0 {
+		a.first = cookie
+	} else {
+		if a.carries == 1 {
+			a.rest = append(a.rest, a.first)
+		}
+		a.rest = append(a.rest, cookie)
+	}
+	a.carries++
+}
+
+func (a *assembler) add(name, cookie, value string) {
+	i, ok := Index(name, cookie)
+	if !ok {
+		return
+	}
+	if i < 0 {
+		if a.havePlain {
+			return
+		}
+		a.havePlain, a.plain = true, value
+		a.carry(cookie)
+		return
+	}
+	if a.present[i] {
+		return
+	}
+	a.present[i] = true
+	a.carry(cookie)
+	if value == "" {
+		return
+	}
+	a.parts[i] = value
+	a.nChunks++
+	a.maxIdx = max(a.maxIdx, i+1)
+}
+
+// result returns the value and the names carried: exact itself when that is
+// its one name.
+func (a *assembler) result(lim Limits, exact []string) (string, []string, error) {
+	carried := a.rest
+	switch {
+	case a.carries == 1 && len(exact) == 1 && a.first == exact[0]:
+		carried = exact
+	case a.carries == 1:
+		carried = []string{a.first}
+	}
+	if a.plain != "" {
+		if len(a.plain) > lim.MaxLen {
 			return "", carried, ErrTooLarge
 		}
-		return plain, carried, nil
+		return a.plain, carried, nil
 	}
-	if nChunks == 0 {
+	if a.nChunks == 0 {
 		return "", carried, ErrMissing
 	}
-	if nChunks > lim.MaxChunks {
+	if a.nChunks > lim.MaxChunks {
 		return "", carried, ErrTooLarge
 	}
 	// nChunks distinct indexes all below nChunks are exactly 0 … nChunks-1.
-	if maxIdx != nChunks-1 {
+	if a.maxIdx != a.nChunks {
 		return "", carried, ErrInvalid
 	}
 	total := 0
-	for _, p := range parts[:nChunks] {
+	for _, p := range a.parts[:a.nChunks] {
 		total += len(p)
 		if total > lim.MaxLen {
 			return "", carried, ErrTooLarge
@@ -219,7 +275,7 @@ func Read(cookies []*http.Cookie, name string, lim Limits) (value string, carrie
 	}
 	var b strings.Builder
 	b.Grow(total)
-	for _, p := range parts[:nChunks] {
+	for _, p := range a.parts[:a.nChunks] {
 		b.WriteString(p)
 	}
 	return b.String(), carried, nil

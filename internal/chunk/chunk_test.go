@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -266,12 +267,33 @@ func TestRead(t *testing.T) {
 				assert.Equal(t, tc.want, got)
 			}
 			assert.Equal(t, tc.carried, carried)
+			if tc.cookies == nil {
+				rgot, rcarried, rerr := NewReader(name, l).Read([]string{tc.header})
+				assert.Equal(t, got, rgot, "Reader")
+				assert.Equal(t, carried, rcarried, "Reader")
+				assert.Equal(t, err, rerr, "Reader")
+			}
 		})
 	}
 }
 
+func TestReaderAllocatesNothingForOneCookie(t *testing.T) {
+	if testenv.Race {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	rd := NewReader(name, Limits{})
+	lines := []string{"theme=dark; " + name + "=tok; _ga=GA1.2.3"}
+	value, carried, err := rd.Read(lines)
+	require.NoError(t, err)
+	assert.Equal(t, "tok", value)
+	assert.Equal(t, []string{name}, carried)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _, _ = rd.Read(lines) }))
+}
+
 func TestReadEmptyName(t *testing.T) {
 	_, _, err := Read(parse(".0=a"), "", Limits{})
+	require.ErrorIs(t, err, ErrMissing)
+	_, _, err = NewReader("", Limits{}).Read([]string{".0=a"})
 	require.ErrorIs(t, err, ErrMissing)
 }
 

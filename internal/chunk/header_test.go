@@ -61,5 +61,25 @@ func FuzzFromHeader(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v want %v", got, want)
 		}
+		const lim = 2 * 4096
+		value, carried, err := Read(want, "authjs.session-token", Limits{MaxLen: lim})
+		rvalue, rcarried, rerr := NewReader("authjs.session-token", Limits{MaxLen: lim}).Read(lines)
+		if value != rvalue || !reflect.DeepEqual(carried, rcarried) || err != rerr {
+			t.Fatalf("Reader: got %q %v %v, want %q %v %v", rvalue, rcarried, rerr, value, carried, err)
+		}
 	})
+}
+
+// TestValidValueMatchesTable checks the word-at-a-time test against the
+// table, for every byte at every position of a word and of the tail.
+func TestValidValueMatchesTable(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		for pos := 0; pos < 19; pos++ {
+			v := []byte(strings.Repeat("a", 19))
+			v[pos] = byte(b)
+			if got := validValue(string(v)); got != valueBytes[b] {
+				t.Fatalf("byte %#x at %d: got %v, want %v", b, pos, got, valueBytes[b])
+			}
+		}
+	}
 }

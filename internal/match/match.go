@@ -200,6 +200,9 @@ func checkLiteral(seg string) error {
 // as slashes (as browsers and some servers do), dot segments resolved,
 // duplicate and trailing slashes removed.
 func Clean(p string) string {
+	if isClean(p) {
+		return p
+	}
 	if strings.IndexByte(p, '\\') >= 0 {
 		p = strings.ReplaceAll(p, `\`, "/")
 	}
@@ -209,14 +212,45 @@ func Clean(p string) string {
 	return path.Clean(p) // no allocation when p is already clean
 }
 
+// isClean reports, for most clean paths and no other, that Clean would
+// return p itself: rooted, without backslashes, empty segments, segments
+// starting with a dot, or a trailing slash. It is cheaper than path.Clean.
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if p == "" || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			return false
+		case p[i-1] == '/' && (c == '/' || c == '.'):
+			return false
+		}
+	}
+	return true
+}
+
 // Split returns the segments of p after its leading slash, without
 // cleaning: "/" and "" give none, "/a//b/" gives "a", "", "b", "".
-func Split(p string) []string {
+func Split(p string) []string { return AppendSplit(nil, p) }
+
+// AppendSplit appends the segments Split returns to dst, so that a caller
+// with room for them allocates nothing.
+func AppendSplit(dst []string, p string) []string {
 	p = strings.TrimPrefix(p, "/")
 	if p == "" {
-		return nil
+		return dst
 	}
-	return strings.Split(p, "/")
+	for {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(dst, p)
+		}
+		dst, p = append(dst, p[:i]), p[i+1:]
+	}
 }
 
 // Match reports whether the cleaned form of path (see [Clean]) matches.

@@ -2,6 +2,7 @@ package match
 
 import (
 	"errors"
+	stdpath "path"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,21 @@ func TestMatchClean(t *testing.T) {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzClean holds Clean's shortcut for clean paths to path.Clean.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"/", "/admin/x", "/.well-known/x", "/a/..", "/a//b", "/a/", `/a\b`, "a", "", "/a/.b", "/a.b/c."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if isClean(p) && stdpath.Clean(p) != p {
+			t.Fatalf("isClean(%q), but path.Clean gives %q", p, stdpath.Clean(p))
+		}
+		if want := stdpath.Clean("/" + strings.ReplaceAll(p, `\`, "/")); Clean(p) != want {
+			t.Fatalf("Clean(%q) = %q, want %q", p, Clean(p), want)
+		}
+	})
 }
 
 func FuzzMatch(f *testing.F) {

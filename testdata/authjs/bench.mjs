@@ -86,7 +86,9 @@ console.log(
   `  edgeauth Decode ${us(go.Decode)}/op: ${x(authjs, go.Decode)} faster, ${x(go.Decode, go.CryptoFloor)} the crypto floor (${us(go.CryptoFloor)}/op)`,
 )
 console.log(`  go-jose path (DecodeGoJose) ${us(go.DecodeGoJose)}/op: ${x(authjs, go.DecodeGoJose)} faster; go-jose parse + decrypt alone ${us(go.GoJoseFloor)}/op`)
-if (go.MiddlewareWarm) console.log(`  warm middleware ${us(go.MiddlewareWarm)}/op: ${x(authjs, go.MiddlewareWarm)} faster`)
+if (go.MiddlewareWarm) {
+  console.log(`  warm middleware ${us(go.MiddlewareWarm)}/op: ${x(authjs, go.MiddlewareWarm)} faster, ${x(go.MiddlewareWarm, go.CryptoFloor)} the crypto floor`)
+}
 console.log(`next-auth v4 decode ${us(nextauth)}/op [A256GCM token, ${tokenV4.length} bytes]`)
 console.log(
   `  edgeauth Decode ${us(go.DecodeGCM)}/op: ${x(nextauth, go.DecodeGCM)} faster, ${x(go.DecodeGCM, go.CryptoFloorGCM)} the crypto floor (${us(go.CryptoFloorGCM)}/op)`,
