@@ -311,7 +311,7 @@ func (m *Manager) decide(r *http.Request, s *Session, loadErr error, preflight b
 		return d
 	}
 	for _, cr := range guards {
-		if len(cr.Roles) > 0 && !slices.Contains(cr.Roles, s.Role) {
+		if !s.admittedBy(cr.Roles) {
 			d.rule = cr
 			mw.refuseRole(&d, fmt.Errorf("%w by rule %q", ErrForbidden, cr.Pattern))
 			return d

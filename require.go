@@ -94,7 +94,7 @@ func (m *Manager) require(r *http.Request, roles []string, forbidden error) (d D
 	switch {
 	case s == nil:
 		mw.refuseNoSession(&d, r.URL, loadErr)
-	case len(roles) > 0 && !slices.Contains(roles, s.Role):
+	case !s.admittedBy(roles):
 		mw.refuseRole(&d, forbidden)
 	}
 	return d, loaded

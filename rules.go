@@ -191,3 +191,21 @@ func (mw *middleware) matchRules(views [][]string, buf *[1]*compiledRule) []*com
 	}
 	return out
 }
+
+// admittedBy reports whether s holds one of roles, as Rule.Roles and
+// Require compare them: exactly, and any role of Session.Roles when it is
+// set. No roles admits every session.
+func (s *Session) admittedBy(roles []string) bool {
+	if len(roles) == 0 {
+		return true
+	}
+	if s.Roles == nil {
+		return slices.Contains(roles, s.Role)
+	}
+	for _, r := range s.Roles {
+		if slices.Contains(roles, r) {
+			return true
+		}
+	}
+	return false
+}

@@ -23,6 +23,12 @@ type Session struct {
 	UserID string
 	// Role is the role for Go code (x-user-role); by default the token's "role" claim.
 	Role string
+	// Roles, when not nil, lists every role of a session that holds
+	// several, such as a Better Auth user whose role is "admin,user" (its
+	// admin plugin's form): Config.Rules and [Manager.Require] admit the
+	// session when one of them is required. Role stays what x-user-role
+	// carries. Nil means the one role in Role.
+	Roles []string
 	// Token is the verified token the session was built from. It and User
 	// may be shared with other requests (see Config.CacheSize): treat them as
 	// read-only, and change a session's claims with [Manager.Update]. Nil

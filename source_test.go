@@ -53,6 +53,8 @@ func sourceManager(t *testing.T, cfg Config) *Manager {
 		"alice": {UserID: "alice", Role: "admin", Expires: time.Unix(testNow+3600, 0),
 			User: map[string]any{"email": "alice@example.com", "plan": json.Number("3"), "team": "red\nblue"}},
 		"bob": {UserID: "bob", Role: "user", User: map[string]any{"email": "bob@example.com"}},
+		"cy":  {UserID: "cy", Role: "user,admin", Roles: []string{"user", "admin"}},
+		"di":  {UserID: "di", Role: "admin", Roles: []string{"user"}},
 	}
 	m, err := New(cfg)
 	require.NoError(t, err)
@@ -280,4 +282,29 @@ func TestSourceErrorTextNotLogged(t *testing.T) {
 	assert.ErrorContains(t, err, "leaky-token-value", "the caller still gets the cause")
 	assert.Contains(t, logs.String(), `msg="edgeauth: session source found no session"`)
 	assert.NotContains(t, logs.String(), "token-value")
+}
+
+// A session with several roles is admitted by rules and Require when one of
+// them is required; Roles, when set, is what counts, not Role.
+func TestSourceSeveralRoles(t *testing.T) {
+	m := sourceManager(t, Config{Rules: []Rule{{Pattern: "/admin/:path*", Roles: []string{"admin"}}}})
+	for _, tc := range []struct {
+		sid  string
+		want int
+	}{{"alice", 200}, {"bob", 403}, {"cy", 200}, {"di", 403}} {
+		for name, h := range map[string]http.Handler{
+			"rule":    m.Handler(http.NotFoundHandler()),
+			"Require": m.Require("admin")(http.NotFoundHandler()),
+		} {
+			r := httptest.NewRequest("POST", "/admin/x", nil)
+			r.Header.Set("Cookie", "sid="+tc.sid)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			got := w.Code
+			if got == http.StatusNotFound {
+				got = 200 // passed to next
+			}
+			assert.Equal(t, tc.want, got, "%s %s", name, tc.sid)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/edgeauth/edgeauth"
 )
@@ -16,7 +17,9 @@ var _ edgeauth.Source = (*Verifier)(nil)
 
 // Session is [Verifier.Verify] for an [edgeauth.Manager]: the session as
 // edgeauth.Session, with UserID user.id, Role the user field named by
-// Config.RoleField, Expires session.expiresAt, User the user object
+// Config.RoleField and Roles its comma-separated roles when it holds
+// several (as Better Auth's admin plugin reads "admin,user": split on
+// commas, nothing trimmed), Expires session.expiresAt, User the user object
 // (numbers as json.Number), Token nil, and Raw the *Session that Verify
 // returned (its SessionJSON holds the session token: never log it). Every
 // error is Verify's, so errors.Is sees both ErrNoSession classes: this
@@ -30,9 +33,14 @@ func (v *Verifier) Session(r *http.Request) (*edgeauth.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	var roles []string
+	if strings.Contains(s.Role, ",") {
+		roles = strings.Split(s.Role, ",")
+	}
 	return &edgeauth.Session{
 		UserID:  s.UserID,
 		Role:    s.Role,
+		Roles:   roles,
 		Expires: s.ExpiresAt,
 		User:    user,
 		Raw:     s,

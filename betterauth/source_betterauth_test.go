@@ -24,6 +24,10 @@ func TestManagerWithBetterAuthSource(t *testing.T) {
 			app := newBA(t, map[string]any{"strategy": strategy.String()})
 			admin := app.SignUp(mintNow, map[string]any{"role": "admin", "email": "ada@example.com"})
 			user := app.SignUp(mintNow, map[string]any{"role": "user", "email": "bob@example.com"})
+			// The admin plugin's form of several roles; " admin" is not
+			// "admin" to Better Auth, which does not trim.
+			both := app.SignUp(mintNow, map[string]any{"role": "user,admin", "email": "cy@example.com"})
+			spaced := app.SignUp(mintNow, map[string]any{"role": "user, admin", "email": "di@example.com"})
 			v := verifier(t, mintNow+60, betterauth.Config{Strategy: strategy})
 			m, err := edgeauth.New(edgeauth.Config{
 				Source: v,
@@ -82,6 +86,15 @@ func TestManagerWithBetterAuthSource(t *testing.T) {
 			w = serve("POST", "/admin/users", user.CookieHeader(), nil)
 			assert.Equal(t, http.StatusForbidden, w.Code)
 			assert.False(t, next.called)
+
+			// Several roles: any of them admits; x-user-role carries them as stored.
+			w = serve("GET", "/admin/users", both.CookieHeader(), spoof)
+			require.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, []string{"user,admin"}, next.header["X-User-Role"])
+			assert.Equal(t, []string{"user", "admin"}, next.s.Roles)
+			w = serve("GET", "/admin/users", spaced.CookieHeader(), spoof)
+			assert.Equal(t, http.StatusSeeOther, w.Code)
+			assert.Equal(t, "/denied", w.Header().Get("Location"))
 
 			// A user passes a guarded path without a role rule.
 			w = serve("GET", "/app", user.CookieHeader(), spoof)
