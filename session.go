@@ -13,7 +13,9 @@ import (
 // cookie or a [Source] proved it.
 type Session struct {
 	// User is the session JSON's "user" object; by default name, email and
-	// image from the token. For a Source's session, its user object.
+	// image from the token. For a Source's session, its user object. The
+	// map is the request's own (its keys may be set); values nested in it
+	// may be shared with other requests: replace them, never edit them.
 	User map[string]any
 	// Expires is the session expiry, written as an ISO 8601 date in JSON.
 	Expires time.Time
@@ -29,8 +31,8 @@ type Session struct {
 	// session when one of them is required. Role stays what x-user-role
 	// carries. Nil means the one role in Role.
 	Roles []string
-	// Token is the verified token the session was built from. It and User
-	// may be shared with other requests (see Config.CacheSize): treat them as
+	// Token is the verified token the session was built from. It may be
+	// shared with other requests (see Config.CacheSize): treat it as
 	// read-only, and change a session's claims with [Manager.Update]. Nil
 	// for a Source's session.
 	Token *Token
