@@ -57,6 +57,11 @@ func revocationID(tok *Token) string { return cmp.Or(tok.SessionID, tok.ID) }
 // from its local cache): CheckCached answers as Check would, or reports ok
 // false, and the manager then calls Check. Answers from memory spare each
 // request the RevocationTimeout deadline and its timer.
+//
+// A Store that embeds a *MemoryStore or a Redis store and overrides Check
+// inherits their CheckCached, which the manager then asks instead of the
+// override: such a Store must override CheckCached too (reporting ok false
+// sends every check to its Check).
 type CachedChecker interface {
 	CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool)
 }
