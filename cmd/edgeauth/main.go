@@ -109,10 +109,11 @@ proxy flags (each overrides its key in the YAML file):
   --log-format F         logFormat: json (default) or text
   --log-level L          logLevel: debug, info (default), warn or error
 
-  Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating) or from the
-  file named by AUTH_SECRET_FILE (one per line, newest first); REDIS_PASSWORD
-  sets the Redis password. SIGHUP reloads the file and AUTH_SECRET_FILE;
-  SIGTERM and SIGINT shut down gracefully.
+  Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating; with
+  format: better-auth, BETTER_AUTH_SECRETS, then BETTER_AUTH_SECRET or
+  AUTH_SECRET) or from the file named by AUTH_SECRET_FILE (one per line,
+  newest first); REDIS_PASSWORD sets the Redis password. SIGHUP reloads the
+  file and AUTH_SECRET_FILE; SIGTERM and SIGINT shut down gracefully.
 
 revoke flags (flags may follow the arguments):
   --redis URL            the revocation store (required unless in --config)
