@@ -33,7 +33,7 @@ func ExampleManager_SignIn() {
 	// alice
 }
 
-// The seed article's callbacks: copy id and role from the user into the
+// The common Auth.js callbacks: copy id and role from the user into the
 // token at sign-in, then from the token into session.user.
 func Example_callbacks() {
 	m, err := edgeauth.New(edgeauth.Config{

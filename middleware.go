@@ -245,7 +245,8 @@ func (m *Manager) Check(r *http.Request) Decision {
 // them must not be reachable except through this middleware.
 //
 // Rejections go to Config.ErrorHandler with Location (303), Content-Type
-// application/json (API-style) and Cache-Control no-store already set on w.
+// application/json (API-style) and Cache-Control: private, no-cache, no-store
+// already set on w.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		next = http.NotFoundHandler()

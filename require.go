@@ -12,7 +12,7 @@ import (
 
 // Require returns middleware that admits only requests with a session and,
 // when roles are given, a session whose role is one of them (exact
-// comparison). It keeps route protection beside the routes, instead of in
+// comparison; for a session with [Session.Roles], any of its roles). It keeps route protection beside the routes, instead of in
 // Config.Rules: chi's r.With(m.Require("admin")).Get(…) and r.Group with
 // r.Use(m.Require()), or plain wrapping, mux.Handle("GET /admin",
 // m.Require("admin")(h)).

@@ -8,7 +8,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/sessiontest"
 )
 
-// The three remedies of the seed article (denylist, sign-out-everywhere,
+// The three revocation remedies (denylist, sign-out-everywhere,
 // token versions), run through the Manager against the MemoryStore; the
 // redisstore module runs the same scenarios against Redis.
 func TestRevocationRemedies(t *testing.T) {

@@ -56,7 +56,7 @@ type Rule struct {
 	// Pattern is a Next.js matcher: "/dashboard/:path*", "/settings/:id", "/api/:path+".
 	Pattern string
 	// Roles, when not empty, admits only sessions whose role is one of them
-	// (exact comparison).
+	// (exact comparison; for a session with [Session.Roles], any of its roles).
 	Roles []string
 	// Public lets matching paths through without a session: an exception
 	// carved out of a broader, less specific rule.

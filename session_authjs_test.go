@@ -14,7 +14,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/authjstest"
 )
 
-// articleCallbacks is the seed article's pattern in Go: copy id and role
+// articleCallbacks is the common Auth.js pattern in Go: copy id and role
 // from the user into the token at sign-in, and from the token into session.user.
 var articleCallbacks = Callbacks{
 	JWT: func(_ context.Context, p JWTParams) (*Token, error) {

@@ -19,7 +19,7 @@ import (
 	"github.com/edgeauth/edgeauth/redisstore"
 )
 
-// The three remedies of the seed article, run through the Manager against
+// The three revocation remedies, run through the Manager against
 // Redis; the root package runs the same scenarios against the MemoryStore.
 func TestRevocationRemedies(t *testing.T) {
 	// The clock starts at the real time: Redis expires keys on its own clock.

@@ -1,7 +1,7 @@
 // Command edgeauth creates secrets and encodes and decodes Auth.js session
 // tokens (next-auth v5 / @auth/core, and next-auth v4) from the shell,
-// verifies Better Auth cookie caches, runs the gateway that puts Auth.js
-// sessions in front of any app, and revokes sessions in the gateway's shared
+// verifies Better Auth cookie caches, runs the gateway that puts Auth.js or
+// Better Auth sessions in front of any app, and revokes sessions in the gateway's shared
 // store.
 //
 //	edgeauth secret
@@ -65,7 +65,8 @@ run "edgeauth help" for the flags
 
 const helpText = `edgeauth creates secrets and encodes and decodes Auth.js session tokens
 (next-auth v5 / @auth/core by default, next-auth v4 with --v4), runs a gateway
-that checks Auth.js sessions in front of any app, and revokes sessions.
+that checks Auth.js (or Better Auth) sessions in front of any app, and revokes
+sessions.
 
 usage:
   edgeauth secret                        print a new random secret (32 bytes, base64)
@@ -108,14 +109,16 @@ proxy flags (each overrides its key in the YAML file):
   --log-format F         logFormat: json (default) or text
   --log-level L          logLevel: debug, info (default), warn or error
 
-  Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating) or from the
-  file named by AUTH_SECRET_FILE (one per line, newest first); REDIS_PASSWORD
-  sets the Redis password. SIGHUP reloads the file and AUTH_SECRET_FILE;
-  SIGTERM and SIGINT shut down gracefully.
+  Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating; with
+  format: better-auth, BETTER_AUTH_SECRETS, then BETTER_AUTH_SECRET or
+  AUTH_SECRET) or from the file named by AUTH_SECRET_FILE (one per line,
+  newest first); REDIS_PASSWORD sets the Redis password. SIGHUP reloads the
+  file and AUTH_SECRET_FILE; SIGTERM and SIGINT shut down gracefully.
 
 revoke flags (flags may follow the arguments):
   --redis URL            the revocation store (required unless in --config)
-  --config FILE          take redis, cookie, format and maxAge from the gateway's file
+  --config FILE          take redis, redisPrefix, cookie, format and maxAge from
+                         the gateway's file
   --cookie-name N        the session cookie name (default "authjs.session-token")
   --v4                   next-auth v4 tokens
   --max-age SECS         the apps' session lifetime (default 2592000): how long a

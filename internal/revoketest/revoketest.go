@@ -56,7 +56,7 @@ func RoleCallback(_ context.Context, p edgeauth.JWTParams) (*edgeauth.Token, err
 	return p.Token, nil
 }
 
-// Remedies runs the three remedies of the seed article (denylist,
+// Remedies runs the three revocation remedies (denylist,
 // sign-out-everywhere, token versions) through a Manager on the store that storeOn returns.
 func Remedies(t *testing.T, storeOn func(t *testing.T, clk *sessiontest.Clock) edgeauth.Store) {
 	// setup returns a manager and its store on one clock, near real time.
