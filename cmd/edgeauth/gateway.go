@@ -56,7 +56,7 @@ type state struct {
 	g          *gateway
 	cfg        *gatewayConfig
 	m          *edgeauth.Manager
-	redis      *redis.Client          // nil without redis
+	redis      redis.UniversalClient  // nil without redis
 	transport  *http.Transport        // nil in forward-auth-only mode
 	rp         *httputil.ReverseProxy // nil in forward-auth-only mode
 	proxy      http.Handler           // the middleware around rp; nil without upstream
@@ -124,11 +124,11 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 	lib := cfg.lib
 	lib.Logger = g.logger
 	lib.ErrorHandler = st.rejected
-	if cfg.redis != nil {
+	if cfg.hasRedis() {
 		if prev != nil && prev.redis != nil && prev.cfg.file.Redis == cfg.file.Redis {
 			st.redis = prev.redis
 		} else {
-			st.redis = redis.NewClient(cfg.redis)
+			st.redis = cfg.newRedisClient()
 		}
 	}
 	switch {

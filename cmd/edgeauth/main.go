@@ -112,8 +112,10 @@ proxy flags (each overrides its key in the YAML file):
   Secrets come from AUTH_SECRET (AUTH_SECRET_1..3 when rotating; with
   format: better-auth, BETTER_AUTH_SECRETS, then BETTER_AUTH_SECRET or
   AUTH_SECRET) or from the file named by AUTH_SECRET_FILE (one per line,
-  newest first); REDIS_PASSWORD sets the Redis password. SIGHUP reloads the
-  file and AUTH_SECRET_FILE; SIGTERM and SIGINT shut down gracefully.
+  newest first); REDIS_PASSWORD sets the Redis password. A Redis URL may name
+  a Redis Cluster: redis://host1:port1?addr=host2:port2&addr=host3:port3.
+  SIGHUP reloads the file and AUTH_SECRET_FILE; SIGTERM and SIGINT shut down
+  gracefully.
 
 revoke flags (flags may follow the arguments):
   --redis URL            the revocation store (required unless in --config)

@@ -100,11 +100,11 @@ func (st *state) summary() string {
 	}
 	if ba := st.cfg.betterAuth; ba != nil {
 		return fmt.Sprintf("%s; %d rules; cookie %s; Better Auth sessions: %s; secrets: %s",
-			mode, len(st.cfg.lib.Rules), st.cookieName, betterAuthSources(ba, st.cfg.redis), st.cfg.secretsFrom)
+			mode, len(st.cfg.lib.Rules), st.cookieName, betterAuthSources(ba, st.cfg), st.cfg.secretsFrom)
 	}
 	store := "in memory"
-	if st.cfg.redis != nil {
-		store = "redis " + st.cfg.redis.Addr
+	if st.cfg.hasRedis() {
+		store = "redis " + st.cfg.redisAddr()
 	}
 	return fmt.Sprintf("%s; %d rules; cookie %s; revocations %s; secrets: %s",
 		mode, len(st.cfg.lib.Rules), st.cookieName, store, st.cfg.secretsFrom)

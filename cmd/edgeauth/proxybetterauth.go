@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/betterauth"
 	"github.com/edgeauth/edgeauth/redisstore"
@@ -197,7 +195,7 @@ func resolveBetterAuth(c *gatewayConfig, file proxyConfig, lib edgeauth.Config, 
 	if err != nil {
 		return &keyError{"", err}
 	}
-	ba, key, err := betterAuthConfig(file, secrets, c.redis != nil)
+	ba, key, err := betterAuthConfig(file, secrets, c.hasRedis())
 	if err != nil {
 		return &keyError{key, err}
 	}
@@ -226,13 +224,13 @@ func (st *state) betterAuthVerifier() (*betterauth.Verifier, error) {
 
 // betterAuthSources says where format: better-auth finds sessions, for the
 // startup log and --check.
-func betterAuthSources(cfg *betterauth.Config, storage *redis.Options) string {
+func betterAuthSources(cfg *betterauth.Config, gc *gatewayConfig) string {
 	var from []string
 	if cfg.Strategy != betterauth.StrategyNone {
 		from = append(from, "cookie cache "+cfg.Strategy.String())
 	}
-	if storage != nil {
-		from = append(from, "secondary storage redis "+storage.Addr)
+	if gc.hasRedis() {
+		from = append(from, "secondary storage redis "+gc.redisAddr())
 	}
 	if cfg.SessionURL != "" {
 		from = append(from, "get-session")

@@ -113,8 +113,9 @@ func (f proxyFlags) apply(c *proxyConfig) {
 // gatewayConfig is a checked proxyConfig with everything parsed.
 type gatewayConfig struct {
 	file        proxyConfig
-	upstream    *url.URL       // nil: forward-auth only
-	redis       *redis.Options // nil: revocations in memory
+	upstream    *url.URL              // nil: forward-auth only
+	redis       *redis.Options        // one Redis; nil for none or a cluster
+	cluster     *redis.ClusterOptions // the redis key in go-redis's cluster form; nil otherwise
 	logLevel    slog.Level
 	lib         edgeauth.Config // without Store, Source, Logger and ErrorHandler
 	secretsFrom string          // where the secrets came from, for the startup log
@@ -243,11 +244,10 @@ func resolveConfig(file proxyConfig, env func(string) string) (*gatewayConfig, s
 		return nil, "logLevel", fmt.Errorf("%q: want debug, info, warn or error", file.LogLevel)
 	}
 	if file.Redis != "" {
-		opts, err := redisOptions(file.Redis, env)
-		if err != nil {
+		var err error
+		if c.redis, c.cluster, err = redisOptions(file.Redis, env); err != nil {
 			return nil, "redis", err
 		}
-		c.redis = opts
 	} else if file.RedisPrefix != "" {
 		return nil, "redisPrefix", errors.New("needs redis")
 	}
@@ -314,21 +314,62 @@ func parseUpstream(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// redisOptions parses the redis key (redis://, rediss:// or unix://).
-// REDIS_PASSWORD, when set, keeps the password out of the file. Errors never
-// quote the URL, which may hold a password.
-func redisOptions(raw string, env func(string) string) (*redis.Options, error) {
+// redisOptions parses the redis key (redis://, rediss:// or unix://), or
+// with addr parameters a Redis Cluster (redis://h1:p1?addr=h2:p2&addr=h3:p3),
+// the forms redisstore.NewClientFromURL takes. REDIS_PASSWORD, when set,
+// keeps the password out of the file. Errors never quote the URL, which may
+// hold a password.
+func redisOptions(raw string, env func(string) string) (*redis.Options, *redis.ClusterOptions, error) {
+	errForm := errors.New("want redis://[user:password@]host:port/db, rediss://…, unix://path, or a cluster's redis://host1:port1?addr=host2:port2&addr=…")
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, nil, errForm
+	}
+	password := env("REDIS_PASSWORD")
+	if u.Query().Has("addr") {
+		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
+			return nil, nil, errors.New("a cluster has database 0 only")
+		}
+		opts, err := redis.ParseClusterURL(raw)
+		if err != nil {
+			return nil, nil, errForm
+		}
+		if password != "" {
+			opts.Password = password
+		}
+		// Without it go-redis ignores context deadlines on socket I/O, and a
+		// hung Redis would hold requests past revocationTimeout.
+		opts.ContextTimeoutEnabled = true
+		return nil, opts, nil
+	}
 	opts, err := redis.ParseURL(raw)
 	if err != nil {
-		return nil, errors.New("want redis://[user:password@]host:port/db, rediss://… or unix://path")
+		return nil, nil, errForm
 	}
-	if p := env("REDIS_PASSWORD"); p != "" {
-		opts.Password = p
+	if password != "" {
+		opts.Password = password
 	}
-	// Without it go-redis ignores context deadlines on socket I/O, and a
-	// hung Redis would hold requests past revocationTimeout.
 	opts.ContextTimeoutEnabled = true
-	return opts, nil
+	return opts, nil, nil
+}
+
+// hasRedis reports a redis key.
+func (c *gatewayConfig) hasRedis() bool { return c.redis != nil || c.cluster != nil }
+
+// newRedisClient returns a client for the redis key; the caller closes it.
+func (c *gatewayConfig) newRedisClient() redis.UniversalClient {
+	if c.cluster != nil {
+		return redis.NewClusterClient(c.cluster)
+	}
+	return redis.NewClient(c.redis)
+}
+
+// redisAddr says where the redis key points, for logs: never the password.
+func (c *gatewayConfig) redisAddr() string {
+	if c.cluster != nil {
+		return "cluster " + strings.Join(c.cluster.Addrs, ",")
+	}
+	return c.redis.Addr
 }
 
 // libraryConfig maps the library's keys onto edgeauth.Config.

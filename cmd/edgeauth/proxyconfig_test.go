@@ -315,3 +315,21 @@ func TestREADMEGateway(t *testing.T) {
 	assert.Contains(t, readme, "$ edgeauth proxy --check --config reverse-proxy.yaml\n   "+out)
 	assert.Regexp(t, `\$ edgeauth revoke user bob --redis redis://127.0.0.1:6379/0\n  revoked every session of user "bob" signed in up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n`, readme)
 }
+
+// A redis URL with addr parameters is a Redis Cluster: its nodes, the
+// password from REDIS_PASSWORD, deadlines honoured, and database 0 only.
+func TestConfigRedisCluster(t *testing.T) {
+	env := envOf(map[string]string{"AUTH_SECRET": gwSecret, "REDIS_PASSWORD": "from-env"})
+	cfg, err := loadGatewayConfig(writeConfig(t, "redis: redis://10.0.0.1:7000?addr=10.0.0.2:7001&addr=10.0.0.3:7002\n"), proxyFlags{}, env)
+	require.NoError(t, err)
+	assert.Nil(t, cfg.redis)
+	require.NotNil(t, cfg.cluster)
+	assert.Equal(t, []string{"10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"}, cfg.cluster.Addrs)
+	assert.Equal(t, "from-env", cfg.cluster.Password)
+	assert.True(t, cfg.cluster.ContextTimeoutEnabled)
+	assert.Equal(t, "cluster 10.0.0.1:7000,10.0.0.2:7001,10.0.0.3:7002", cfg.redisAddr())
+
+	_, err = loadGatewayConfig(writeConfig(t, "redis: redis://10.0.0.1:7000/2?addr=10.0.0.2:7001\n"), proxyFlags{}, env)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "database 0 only")
+}

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/redisstore"
 )
@@ -96,7 +94,7 @@ func runRevoke(args []string, stdin io.Reader, stdout, stderr io.Writer, env fun
 	if cfg.betterAuth != nil {
 		return usageError(stderr, "revoke applies to Auth.js sessions; Better Auth sessions end in the Better Auth app (sign-out, revoke-sessions)")
 	}
-	client := redis.NewClient(cfg.redis)
+	client := cfg.newRedisClient()
 	defer client.Close()
 	lib := cfg.lib
 	lib.Store = redisstore.New(client, redisstore.Options{Prefix: cfg.file.RedisPrefix})

@@ -117,3 +117,30 @@ func TestRevokeCommand(t *testing.T) {
 	assert.NoError(t, check(sessionCookie(mint(t, gwSecret, map[string]any{"sub": "fay"}))), "another prefix is another store")
 
 }
+
+// The redis key and --redis take go-redis's cluster form too: users revoked
+// with the command on a Redis Cluster, whose keys spread over its masters,
+// are refused by a gateway on the same cluster, and the others are not.
+func TestRevokeOnCluster(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	gw := startGateway(t, gwConfig, nil, proxyFlags{redis: c.URL()})
+	auth := func(sub string) int {
+		cookie := map[string]string{"X-Original-URI": "/dashboard", "Cookie": sessionCookie(mint(t, gwSecret, map[string]any{"sub": sub}))}
+		res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
+		return res.StatusCode
+	}
+	users := []string{"ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"}
+	for _, u := range users {
+		require.Equal(t, 200, auth(u), u)
+	}
+	for _, u := range users[:6] {
+		r := runCLI(t, map[string]string{}, "revoke", "user", u, "--redis", c.URL())
+		require.Equal(t, exitOK, r.code, r.stderr)
+	}
+	for _, u := range users[:6] {
+		assert.Equal(t, 401, auth(u), "%s revoked", u)
+	}
+	for _, u := range users[6:] {
+		assert.Equal(t, 200, auth(u), "%s not revoked", u)
+	}
+}
