@@ -57,6 +57,7 @@ type state struct {
 	cfg        *gatewayConfig
 	m          *edgeauth.Manager
 	redis      redis.UniversalClient  // nil without redis
+	store      *redisstore.Store      // the revocation store on redis, with its local cache; nil otherwise
 	transport  *http.Transport        // nil in forward-auth-only mode
 	rp         *httputil.ReverseProxy // nil in forward-auth-only mode
 	proxy      http.Handler           // the middleware around rp; nil without upstream
@@ -141,10 +142,14 @@ func (g *gateway) build(cfg *gatewayConfig, prev *state) (*state, error) {
 		lib.Source = v
 		st.cookieName, st.cacheName = v.CookieNames()
 	case st.redis != nil:
-		lib.Store = meteredStore{
-			next:    redisstore.New(st.redis, redisstore.Options{Prefix: cfg.file.RedisPrefix}),
-			metrics: g.metrics,
-		}
+		// The local cache answers warm checks without a round trip; Redis's
+		// invalidations keep it current, and a lost connection empties it.
+		st.store = redisstore.New(st.redis, redisstore.Options{
+			Prefix:     cfg.file.RedisPrefix,
+			Logger:     g.logger,
+			LocalCache: &redisstore.LocalCache{},
+		})
+		lib.Store = meteredStore{next: st.store, metrics: g.metrics}
 	default:
 		lib.Store = g.memStore
 	}
@@ -199,17 +204,26 @@ func (st *state) retire(next *state) {
 	if st.transport != nil && st.transport != next.transport {
 		st.transport.CloseIdleConnections()
 	}
-	if st.redis != nil && st.redis != next.redis {
+	if st.redis != nil {
 		timeout := cmp.Or(st.cfg.lib.RevocationTimeout, edgeauth.DefaultRevocationTimeout)
 		if ba := st.cfg.betterAuth; ba != nil {
 			timeout = cmp.Or(ba.LookupTimeout, betterauth.DefaultLookupTimeout)
 		}
-		client := st.redis
-		time.AfterFunc(timeout+5*time.Second, func() { _ = client.Close() })
+		store, client := st.store, st.redis
+		shared := client == next.redis
+		time.AfterFunc(timeout+5*time.Second, func() {
+			_ = store.Close() // its local cache is this state's own
+			if !shared {
+				_ = client.Close()
+			}
+		})
 	}
 }
 
+// closeRedisUnlessShared closes st's store, always its own, and its Redis
+// client unless prev shares it.
 func (st *state) closeRedisUnlessShared(prev *state) {
+	_ = st.store.Close()
 	if st.redis != nil && (prev == nil || prev.redis != st.redis) {
 		_ = st.redis.Close()
 	}

@@ -351,3 +351,14 @@ func upstreamSaw(t *testing.T, body []byte) echoed {
 	require.NoError(t, json.Unmarshal(body, &e), "upstream body %q", body)
 	return e
 }
+
+// requireStatusSoon waits until a GET of path gets want: a revocation made
+// through another Redis client reaches the gateway's local cache with
+// Redis's invalidation, milliseconds later.
+func requireStatusSoon(t *testing.T, base, path string, header map[string]string, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		res, _ := doRaw(t, "GET", base, path, header)
+		return res.StatusCode == want
+	}, 10*time.Second, 10*time.Millisecond, "GET %s never answered %d", path, want)
+}

@@ -165,6 +165,15 @@ func (s meteredStore) RevokeUser(ctx context.Context, userID string, before, kee
 	return s.count("revoke_user", s.next.RevokeUser(ctx, userID, before, keepUntil))
 }
 
+// CheckCached passes the store's answers from memory on (see
+// edgeauth.CachedChecker); they make no call that could fail.
+func (s meteredStore) CheckCached(sessionID, userID string) (revoked bool, cutoff time.Time, ok bool) {
+	if c, is := s.next.(edgeauth.CachedChecker); is {
+		return c.CheckCached(sessionID, userID)
+	}
+	return false, time.Time{}, false
+}
+
 func (s meteredStore) Check(ctx context.Context, sessionID, userID string) (bool, time.Time, error) {
 	revoked, cutoff, err := s.next.Check(ctx, sessionID, userID)
 	return revoked, cutoff, s.count("check", err)

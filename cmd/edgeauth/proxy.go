@@ -186,6 +186,7 @@ func (g *gateway) shutdown(srv, metricsSrv *http.Server) {
 		mcancel()
 	}
 	if st.redis != nil {
+		_ = st.store.Close()
 		_ = st.redis.Close()
 	}
 	g.logger.Info("edgeauth proxy stopped")

@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -138,9 +139,51 @@ func TestRevokeOnCluster(t *testing.T) {
 		require.Equal(t, exitOK, r.code, r.stderr)
 	}
 	for _, u := range users[:6] {
-		assert.Equal(t, 401, auth(u), "%s revoked", u)
+		cookie := map[string]string{"X-Original-URI": "/dashboard", "Cookie": sessionCookie(mint(t, gwSecret, map[string]any{"sub": u}))}
+		requireStatusSoon(t, gw.url, "/_edgeauth/auth", cookie, 401)
 	}
 	for _, u := range users[6:] {
 		assert.Equal(t, 200, auth(u), "%s not revoked", u)
 	}
+}
+
+// Warm checks on the gateway run no script on Redis: its store answers them
+// from the local cache, which Redis keeps current.
+func TestGatewayRedisLocalCache(t *testing.T) {
+	addr := redistest.Start(t)
+	gw := startGateway(t, gwConfig, nil, proxyFlags{redis: "redis://" + addr + "/0"})
+	scripts := func() string {
+		stats, err := redistest.Do(addr, "INFO", "commandstats")
+		require.NoError(t, err)
+		var out []string
+		for line := range strings.Lines(stats) {
+			if strings.HasPrefix(line, "cmdstat_eval") {
+				name, rest, _ := strings.Cut(line, ":")
+				calls, _, _ := strings.Cut(rest, ",")
+				out = append(out, name+" "+calls)
+			}
+		}
+		return strings.Join(out, "; ")
+	}
+	cookie := map[string]string{"X-Original-URI": "/dashboard", "Cookie": sessionCookie(mint(t, gwSecret, map[string]any{"sub": "ann"}))}
+	res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
+	require.Equal(t, 200, res.StatusCode)
+	require.NotEmpty(t, scripts(), "the first check ran a script")
+	// Results are cached once the tracking connection is up, which the
+	// first check starts.
+	require.Eventually(t, func() bool {
+		s := scripts()
+		doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
+		return scripts() == s
+	}, 10*time.Second, 10*time.Millisecond)
+	before := scripts()
+	for range 20 {
+		res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
+		require.Equal(t, 200, res.StatusCode)
+	}
+	assert.Equal(t, before, scripts(), "warm checks ran scripts on redis")
+
+	r := runCLI(t, map[string]string{}, "revoke", "user", "ann", "--redis", "redis://"+addr+"/0")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	requireStatusSoon(t, gw.url, "/_edgeauth/auth", cookie, 401)
 }
