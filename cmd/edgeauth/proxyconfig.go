@@ -401,7 +401,7 @@ func libraryConfig(file proxyConfig) (edgeauth.Config, string, error) {
 	switch file.Format {
 	case "", "authjs":
 		lib.Format = edgeauth.FormatAuthJS
-	case "nextauth-v4":
+	case "nextauth-v4", "next-auth-v4": // the second as decode --format spells it
 		lib.Format = edgeauth.FormatNextAuthV4
 	case formatBetterAuth:
 	default:

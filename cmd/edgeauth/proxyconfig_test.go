@@ -333,3 +333,13 @@ func TestConfigRedisCluster(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "database 0 only")
 }
+
+// next-auth v4 is named as the command's decode names it too.
+func TestConfigFormatNextAuthV4Spellings(t *testing.T) {
+	env := envOf(map[string]string{"AUTH_SECRET": gwSecret})
+	for _, name := range []string{"nextauth-v4", "next-auth-v4"} {
+		cfg, err := loadGatewayConfig(writeConfig(t, "format: "+name+"\n"), proxyFlags{}, env)
+		require.NoError(t, err, name)
+		assert.Equal(t, edgeauth.FormatNextAuthV4, cfg.lib.Format, name)
+	}
+}
