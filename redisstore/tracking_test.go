@@ -134,20 +134,7 @@ func TestLocalCacheWarmCheckNoNetwork(t *testing.T) {
 }
 
 // commandStats returns how many scripts Redis has run.
-func commandStats(t *testing.T, addr string) string {
-	t.Helper()
-	stats, err := redistest.Do(addr, "INFO", "commandstats")
-	require.NoError(t, err)
-	var out []string
-	for line := range strings.Lines(stats) {
-		if strings.HasPrefix(line, "cmdstat_eval") {
-			name, rest, _ := strings.Cut(line, ":")
-			calls, _, _ := strings.Cut(rest, ",")
-			out = append(out, name+" "+calls)
-		}
-	}
-	return strings.Join(out, "; ")
-}
+func commandStats(t *testing.T, addr string) string { return redistest.ScriptCalls(t, addr) }
 
 // runPropagation checks that revocations made through a reach b's warm cache.
 func runPropagation(t *testing.T, a, b *Store, counter *commandCounter) {

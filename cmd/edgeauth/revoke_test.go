@@ -152,19 +152,7 @@ func TestRevokeOnCluster(t *testing.T) {
 func TestGatewayRedisLocalCache(t *testing.T) {
 	addr := redistest.Start(t)
 	gw := startGateway(t, gwConfig, nil, proxyFlags{redis: "redis://" + addr + "/0"})
-	scripts := func() string {
-		stats, err := redistest.Do(addr, "INFO", "commandstats")
-		require.NoError(t, err)
-		var out []string
-		for line := range strings.Lines(stats) {
-			if strings.HasPrefix(line, "cmdstat_eval") {
-				name, rest, _ := strings.Cut(line, ":")
-				calls, _, _ := strings.Cut(rest, ",")
-				out = append(out, name+" "+calls)
-			}
-		}
-		return strings.Join(out, "; ")
-	}
+	scripts := func() string { return redistest.ScriptCalls(t, addr) }
 	cookie := map[string]string{"X-Original-URI": "/dashboard", "Cookie": sessionCookie(mint(t, gwSecret, map[string]any{"sub": "ann"}))}
 	res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
 	require.Equal(t, 200, res.StatusCode)

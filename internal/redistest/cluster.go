@@ -229,3 +229,23 @@ func doWithin(addr string, timeout time.Duration, args ...string) (string, error
 	}
 	return "", fmt.Errorf("unsupported reply %q", line)
 }
+
+// ScriptCalls returns how many scripts (EVAL, EVALSHA) the Redis at addr has
+// run, as INFO commandstats reports them: a test compares two readings to
+// see whether something between them reached Redis.
+func ScriptCalls(t testing.TB, addr string) string {
+	t.Helper()
+	stats, err := Do(addr, "INFO", "commandstats")
+	if err != nil {
+		t.Fatalf("redistest: INFO commandstats: %v", err)
+	}
+	var out []string
+	for line := range strings.Lines(stats) {
+		if strings.HasPrefix(line, "cmdstat_eval") {
+			name, rest, _ := strings.Cut(line, ":")
+			calls, _, _ := strings.Cut(rest, ",")
+			out = append(out, name+" "+calls)
+		}
+	}
+	return strings.Join(out, "; ")
+}
