@@ -29,31 +29,46 @@ const defaultDialTimeout = 2 * time.Second
 // timeout) bounds every call, and a 2 s dial timeout unless the URL sets dial_timeout.
 // The caller closes it.
 func NewClientFromURL(rawURL string) (redis.UniversalClient, error) {
+	single, cluster, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if cluster != nil {
+		return redis.NewClusterClient(cluster), nil
+	}
+	return redis.NewClient(single), nil
+}
+
+// ParseURL reads a Redis URL in NewClientFromURL's forms into go-redis's options, for a
+// caller that sets more of them (a password kept out of the URL, say) before making the
+// client: the cluster form gives ClusterOptions, any other Options, with the settings
+// NewClientFromURL gives its clients. Its only error is ErrInvalidURL.
+func ParseURL(rawURL string) (*redis.Options, *redis.ClusterOptions, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, ErrInvalidURL
+		return nil, nil, ErrInvalidURL
 	}
 	if u.Query().Has("addr") {
 		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
-			return nil, ErrInvalidURL // a cluster has database 0 only
+			return nil, nil, ErrInvalidURL // a cluster has database 0 only
 		}
 		opts, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
-			return nil, ErrInvalidURL
+			return nil, nil, ErrInvalidURL
 		}
 		opts.ContextTimeoutEnabled = true
 		if opts.DialTimeout == 0 {
 			opts.DialTimeout = defaultDialTimeout
 		}
-		return redis.NewClusterClient(opts), nil
+		return nil, opts, nil
 	}
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, ErrInvalidURL
+		return nil, nil, ErrInvalidURL
 	}
 	opts.ContextTimeoutEnabled = true
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = defaultDialTimeout
 	}
-	return redis.NewClient(opts), nil
+	return opts, nil, nil
 }

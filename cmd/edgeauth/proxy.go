@@ -70,12 +70,14 @@ func runProxy(args []string, stdout, stderr io.Writer, env func(string) string) 
 
 	ln, err := net.Listen("tcp", st.cfg.file.Listen)
 	if err != nil {
+		st.closeRedisUnlessShared(nil)
 		return fail(stderr, "listen: "+err.Error())
 	}
 	var metricsLn net.Listener
 	if addr := st.cfg.file.MetricsListen; addr != "" {
 		if metricsLn, err = net.Listen("tcp", addr); err != nil {
 			ln.Close()
+			st.closeRedisUnlessShared(nil)
 			return fail(stderr, "metricsListen: "+err.Error())
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/edgeauth/edgeauth"
 	"github.com/edgeauth/edgeauth/betterauth"
 	"github.com/edgeauth/edgeauth/internal/match"
+	"github.com/edgeauth/edgeauth/redisstore"
 )
 
 // Defaults of the gateway's own keys; the library's keys default as in
@@ -248,6 +249,11 @@ func resolveConfig(file proxyConfig, env func(string) string) (*gatewayConfig, s
 		if c.redis, c.cluster, err = redisOptions(file.Redis, env); err != nil {
 			return nil, "redis", err
 		}
+		// The store's keys carry per-user hash tags; a brace in the prefix
+		// would split a user's keys over slots, and every check would fail.
+		if c.cluster != nil && file.Format != formatBetterAuth && strings.ContainsAny(file.RedisPrefix, "{}") {
+			return nil, "redisPrefix", errors.New("must not contain braces on a Redis Cluster")
+		}
 	} else if file.RedisPrefix != "" {
 		return nil, "redisPrefix", errors.New("needs redis")
 	}
@@ -314,43 +320,26 @@ func parseUpstream(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// redisOptions parses the redis key (redis://, rediss:// or unix://), or
-// with addr parameters a Redis Cluster (redis://h1:p1?addr=h2:p2&addr=h3:p3),
-// the forms redisstore.NewClientFromURL takes. REDIS_PASSWORD, when set,
-// keeps the password out of the file. Errors never quote the URL, which may
-// hold a password.
+// redisOptions parses the redis key as redisstore.ParseURL does (redis://,
+// rediss://, unix://, or with addr parameters a Redis Cluster).
+// REDIS_PASSWORD, when set, keeps the password out of the file. Errors never
+// quote the URL, which may hold a password.
 func redisOptions(raw string, env func(string) string) (*redis.Options, *redis.ClusterOptions, error) {
-	errForm := errors.New("want redis://[user:password@]host:port/db, rediss://…, unix://path, or a cluster's redis://host1:port1?addr=host2:port2&addr=…")
-	u, err := url.Parse(raw)
+	single, cluster, err := redisstore.ParseURL(raw)
 	if err != nil {
-		return nil, nil, errForm
+		return nil, nil, errors.New("want redis://[user:password@]host:port/db, rediss://…, unix://path, or a cluster's redis://host1:port1?addr=host2:port2&addr=… (database 0 only)")
 	}
-	password := env("REDIS_PASSWORD")
-	if u.Query().Has("addr") {
-		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
-			return nil, nil, errors.New("a cluster has database 0 only")
+	// ParseURL sets ContextTimeoutEnabled: without it go-redis ignores
+	// context deadlines on socket I/O, and a hung Redis would hold requests
+	// past revocationTimeout.
+	if p := env("REDIS_PASSWORD"); p != "" {
+		if cluster != nil {
+			cluster.Password = p
+		} else {
+			single.Password = p
 		}
-		opts, err := redis.ParseClusterURL(raw)
-		if err != nil {
-			return nil, nil, errForm
-		}
-		if password != "" {
-			opts.Password = password
-		}
-		// Without it go-redis ignores context deadlines on socket I/O, and a
-		// hung Redis would hold requests past revocationTimeout.
-		opts.ContextTimeoutEnabled = true
-		return nil, opts, nil
 	}
-	opts, err := redis.ParseURL(raw)
-	if err != nil {
-		return nil, nil, errForm
-	}
-	if password != "" {
-		opts.Password = password
-	}
-	opts.ContextTimeoutEnabled = true
-	return opts, nil, nil
+	return single, cluster, nil
 }
 
 // hasRedis reports a redis key.
@@ -405,7 +394,7 @@ func libraryConfig(file proxyConfig) (edgeauth.Config, string, error) {
 		lib.Format = edgeauth.FormatNextAuthV4
 	case formatBetterAuth:
 	default:
-		return lib, "format", fmt.Errorf("%q: want authjs, nextauth-v4 or better-auth", file.Format)
+		return lib, "format", fmt.Errorf("%q: want authjs, nextauth-v4 (or next-auth-v4) or better-auth", file.Format)
 	}
 	switch strings.ToLower(file.Cookie.SameSite) {
 	case "", "lax":

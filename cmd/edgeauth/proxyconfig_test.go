@@ -163,7 +163,7 @@ func TestConfigErrors(t *testing.T) {
 		{"metrics on the public listener", "listen: 127.0.0.1:1\nmetricsListen: 127.0.0.1:1\n", nil, "metricsListen: must differ from listen"},
 		{"log format", "logFormat: xml\n", nil, `logFormat: "xml": want json or text`},
 		{"log level", "logLevel: loud\n", nil, `logLevel: "loud"`},
-		{"format", "format: v3\n", nil, `format: "v3": want authjs, nextauth-v4 or better-auth`},
+		{"format", "format: v3\n", nil, `format: "v3": want authjs, nextauth-v4 (or next-auth-v4) or better-auth`},
 		{"sameSite", "cookie:\n  sameSite: sometimes\n", nil, "cookie.sameSite"},
 		{"cookie", "cookie:\n  name: __Host-x\n  domain: example.com\n", nil, "cookie: a __Host- cookie must have no Domain"},
 		{"loginURL", "loginURL: login\n", nil, "loginURL: "},
@@ -332,6 +332,14 @@ func TestConfigRedisCluster(t *testing.T) {
 	_, err = loadGatewayConfig(writeConfig(t, "redis: redis://10.0.0.1:7000/2?addr=10.0.0.2:7001\n"), proxyFlags{}, env)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "database 0 only")
+	assert.NotContains(t, err.Error(), "10.0.0.1", "errors never quote the URL")
+
+	_, err = loadGatewayConfig(writeConfig(t, "redis: redis://10.0.0.1:7000?addr=10.0.0.2:7001\nredisPrefix: \"app{1}:\"\n"), proxyFlags{}, env)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redisPrefix")
+	assert.Contains(t, err.Error(), "braces")
+	_, err = loadGatewayConfig(writeConfig(t, "redis: redis://10.0.0.1:7000/0\nredisPrefix: \"app{1}:\"\n"), proxyFlags{}, env)
+	assert.NoError(t, err, "one Redis has no slots to split")
 }
 
 // next-auth v4 is named as the command's decode names it too.

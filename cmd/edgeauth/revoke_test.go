@@ -157,8 +157,7 @@ func TestGatewayRedisLocalCache(t *testing.T) {
 	res, _ := doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
 	require.Equal(t, 200, res.StatusCode)
 	require.NotEmpty(t, scripts(), "the first check ran a script")
-	// Results are cached once the tracking connection is up, which the
-	// first check starts.
+	// Results are cached once the store's tracking connection is up.
 	require.Eventually(t, func() bool {
 		s := scripts()
 		doRaw(t, "GET", gw.url, "/_edgeauth/auth", cookie)
